@@ -1,0 +1,39 @@
+# `make repro` for the pipeline, `make test` for the tests, `make demo` offline on a sample.
+# EXTRAS picks the optional dependencies: `make repro EXTRAS=gpu` on a GPU box.
+
+PYTHON ?= python3
+VENV ?= .venv
+EXTRAS ?= dev
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
+comma := ,
+
+# DVC runs each stage's `python -m stages.…` through the shell: use the venv's python.
+export PATH := $(BIN):$(PATH)
+
+.PHONY: install repro test demo lint report
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+install: $(STAMP)
+
+repro: install
+	dvc repro
+
+test: install
+	python -m pytest
+
+demo: install
+	python -m sentiment.demo
+
+lint: install
+	ruff check .
+
+# Markdown report of metric and param changes against BASE (default: main).
+BASE ?= main
+report: install
+	python -m sentiment.report --base $(BASE)

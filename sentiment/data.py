@@ -1,0 +1,151 @@
+"""Loading, checking and splitting the labelled reviews (the `prepare` stage's logic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sentiment import text
+from sentiment.io import PipelineError
+
+LABEL_NAMES = ("neg", "pos")
+LAYOUT = "the stanfordnlp/imdb layout (plain_text/train-*.parquet, plain_text/test-*.parquet)"
+
+
+def load_split(path: Path, split: str):
+    """One split of a dataset folder in the Hub layout, via `datasets` like the notebook."""
+    from datasets import load_dataset
+
+    try:
+        return load_dataset(str(path), split=split)
+    except Exception as error:  # datasets raises many types for a bad folder; say which
+        first = (str(error).splitlines() or [type(error).__name__])[0]
+        raise PipelineError(
+            f"prepare.dataset: cannot load split {split!r} from {path} ({first}); expected {LAYOUT}"
+        ) from None
+
+
+def check_reviews(dataset, where: str) -> None:
+    """The columns, types and label range the rest of the pipeline relies on."""
+    columns = dataset.column_names
+    if "text" not in columns or "label" not in columns:
+        raise PipelineError(
+            f"prepare.dataset: {where} has columns {columns}; expected 'text' and 'label'"
+        )
+    text_type = getattr(dataset.features["text"], "dtype", None)
+    if text_type not in ("string", "large_string"):
+        raise PipelineError(f"prepare.dataset: {where} 'text' is {text_type}, expected strings")
+    label = dataset.features["label"]
+    names = tuple(getattr(label, "names", LABEL_NAMES))
+    if len(names) != 2:
+        raise PipelineError(
+            f"prepare.dataset: {where} 'label' has classes {list(names)}; this model needs 2"
+        )
+    labels = np.asarray(dataset["label"])
+    if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() > 1):
+        bad = sorted(set(labels.tolist()) - {0, 1})[:5]
+        raise PipelineError(
+            f"prepare.dataset: {where} has labels {bad} outside the classes 0..1 {list(names)}"
+        )
+    if any(t is None for t in dataset["text"]):
+        raise PipelineError(f"prepare.dataset: {where} has reviews whose text is null")
+
+
+def drop_empty(dataset):
+    """Documented rule: empty or whitespace-only reviews carry no signal and are dropped."""
+    keep = [i for i, t in enumerate(dataset["text"]) if t.strip()]
+    return dataset.select(keep), len(dataset) - len(keep)
+
+
+def subsample(dataset, n: int | None, seed: int):
+    """A stratified, seeded subset of `n` reviews, in the dataset's order."""
+    if n is None or n >= len(dataset):
+        return dataset
+    from sklearn.model_selection import train_test_split
+
+    labels = np.asarray(dataset["label"])
+    keep, _ = train_test_split(
+        np.arange(len(dataset)), train_size=n, stratify=labels, random_state=seed
+    )
+    return dataset.select(np.sort(keep))
+
+
+def to_frame(dataset) -> pd.DataFrame:
+    frame = dataset.select_columns(["text", "label"]).to_pandas()
+    frame["label"] = frame["label"].astype("int64")
+    return frame
+
+
+def check_split_sizes(splits: dict[str, pd.DataFrame]) -> None:
+    for name, frame in splits.items():
+        counts = frame["label"].value_counts()
+        for label, class_name in enumerate(LABEL_NAMES):
+            if counts.get(label, 0) == 0:
+                raise PipelineError(
+                    f"prepare: the {name} split has no {class_name!r} review ({len(frame)} "
+                    "reviews in all); use more data (prepare.max_samples) or another test_size"
+                )
+
+
+def load_and_split(
+    path: Path, split: str, test_size: float, seed: int, max_samples: int | None
+) -> tuple[dict[str, pd.DataFrame], int]:
+    """Train/test frames and the number of empty reviews dropped.
+
+    `random` is the notebook's split (train+test merged, then `train_test_split`);
+    `official` keeps the dataset's own 25k/25k split, whose movies are disjoint.
+    """
+    if split == "random":
+        merged = load_split(path, "train+test")
+        check_reviews(merged, "train+test")
+        merged, dropped = drop_empty(merged)
+        merged = subsample(merged, max_samples, seed)
+        parts = merged.train_test_split(test_size=test_size, seed=seed)
+        splits = {"train": to_frame(parts["train"]), "test": to_frame(parts["test"])}
+    else:
+        loaded = {name: load_split(path, name) for name in ("train", "test")}
+        total = sum(len(d) for d in loaded.values())
+        splits, dropped = {}, 0
+        for name, dataset in loaded.items():
+            check_reviews(dataset, name)
+            dataset, n_dropped = drop_empty(dataset)
+            dropped += n_dropped
+            share = None if max_samples is None else round(max_samples * len(dataset) / total)
+            splits[name] = to_frame(subsample(dataset, share, seed))
+    check_split_sizes(splits)
+    return splits, dropped
+
+
+def describe(splits: dict[str, pd.DataFrame], dropped: int) -> dict:
+    """What a reviewer wants to see of the data: sizes, balance, review lengths."""
+    lengths = np.array([len(text.words(t)) for t in splits["train"]["text"]])
+    return {
+        "reviews": {name: len(frame) for name, frame in splits.items()},
+        "pos_share": {
+            name: round(float(frame["label"].mean()), 4) for name, frame in splits.items()
+        },
+        "dropped_empty": dropped,
+        "train_length_words": {
+            f"p{q}": int(np.percentile(lengths, q)) for q in (25, 50, 75, 95, 99)
+        },
+    }
+
+
+def read_split(path: str | Path) -> pd.DataFrame:
+    """A split written by `prepare`, checked before encoding or baselines use it."""
+    try:
+        frame = pd.read_parquet(path)
+    except FileNotFoundError:
+        raise PipelineError(f"{path} is missing: run `dvc repro prepare` first") from None
+    except Exception as error:  # pyarrow's errors for a broken file vary by version
+        raise PipelineError(
+            f"{path} is unreadable ({type(error).__name__}): re-run `dvc repro -f prepare`"
+        ) from None
+    if list(frame.columns) != ["text", "label"]:
+        raise PipelineError(
+            f"{path} has columns {list(frame.columns)}, expected ['text', 'label']: "
+            "re-run `dvc repro -f prepare`"
+        )
+    return frame

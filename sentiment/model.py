@@ -1,0 +1,130 @@
+"""The notebook's BiLSTM, built from params, and how it is placed on devices.
+
+The LSTM keeps Keras' cuDNN-eligible settings (tanh/sigmoid, no recurrent dropout, no
+unroll, bias on, and no mask, since the sequences are left-padded), so on a GPU it runs
+the fused cuDNN kernel and on a CPU the same code runs unchanged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+CUDNN_SETTINGS = {
+    "activation": "tanh",
+    "recurrent_activation": "sigmoid",
+    "recurrent_dropout": 0.0,
+    "unroll": False,
+    "use_bias": True,
+}
+
+
+def build_model(
+    embedding_matrix: np.ndarray,
+    max_seq: int,
+    units: int,
+    spatial_dropout: float,
+    dropout: float,
+    dense_dropout: float,
+    n_classes: int = 2,
+):
+    """Input -> Embedding(word2vec init) -> SpatialDropout1D -> BiLSTM -> max-pool -> softmax."""
+    import keras
+    from keras import layers
+
+    vocab_size, dim = embedding_matrix.shape
+    inputs = keras.Input(shape=(max_seq,), dtype="int32", name="tokens")
+    embedding = layers.Embedding(vocab_size, dim, trainable=True, name="embedding")
+    x = embedding(inputs)
+    x = layers.SpatialDropout1D(spatial_dropout)(x)
+    x = layers.Bidirectional(
+        layers.LSTM(units, dropout=dropout, return_sequences=True, **CUDNN_SETTINGS),
+        name="bilstm",
+    )(x)
+    x = layers.GlobalMaxPooling1D()(x)
+    x = layers.Dropout(dense_dropout)(x)
+    # float32 output keeps the softmax stable under mixed precision
+    outputs = layers.Dense(n_classes, activation="softmax", dtype="float32", name="output")(x)
+    model = keras.Model(inputs, outputs, name="sentiment_bilstm")
+    # set_weights, not a Constant initializer, which would copy the matrix into the config
+    embedding.set_weights([embedding_matrix])
+    return model
+
+
+def compile_model(model, learning_rate: float, weight_decay: float) -> None:
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+
+def set_precision(mixed_precision: bool) -> str:
+    """`mixed_float16` only where it pays (a GPU); float32 elsewhere. Returns the policy."""
+    import keras
+    import tensorflow as tf
+
+    policy = (
+        "mixed_float16" if mixed_precision and tf.config.list_physical_devices("GPU") else "float32"
+    )
+    keras.mixed_precision.set_global_policy(policy)
+    return policy
+
+
+@contextlib.contextmanager
+def strategy_scope(distribute: str, devices: list[str] | None = None) -> Iterator[Any]:
+    """Under `auto`, a MirroredStrategy over all GPUs (or `devices`) when there are several.
+
+    Yields the strategy, or None when the default (single-device) placement is used.
+
+    Under MirroredStrategy `batch_size` is the global batch, split across replicas, so
+    scale it with the number of GPUs to keep the per-GPU batch of a single-GPU run.
+    """
+    import tensorflow as tf
+
+    if devices is None:
+        devices = [d.name for d in tf.config.list_logical_devices("GPU")]
+    if distribute == "auto" and len(devices) > 1:
+        strategy = tf.distribute.MirroredStrategy(devices)
+        with strategy.scope():
+            yield strategy
+    else:
+        yield None
+
+
+def seed_everything(seed: int) -> None:
+    """Same seed, same CPU result: seeds Python/NumPy/TF and turns on op determinism.
+
+    Op determinism costs some speed (notably on GPUs, where it also picks deterministic
+    cuDNN kernels); GPU results still differ from CPU results.
+    """
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def load_model(path: str):
+    """A trained model, loaded with Keras' safe_mode (no arbitrary code from the file)."""
+    import zipfile
+    from pathlib import Path
+
+    import keras
+
+    from sentiment.io import PipelineError
+
+    if not Path(path).is_file():
+        raise PipelineError(f"{path} is missing: run `dvc repro train` (or `dvc pull`) first")
+    try:
+        return keras.models.load_model(path, safe_mode=True)
+    except (ValueError, OSError, zipfile.BadZipFile, KeyError) as error:
+        first = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        raise PipelineError(
+            f"{path} is unreadable ({first}): re-run `dvc repro -f train`"
+        ) from None

@@ -1,0 +1,184 @@
+"""The one schema for params.yaml, checked before any stage does work.
+
+DVC tracks params key by key, so a mistyped key (`dvc exp run -S train.learnig_rate=…`)
+re-runs nothing and is never read. Each stage therefore rejects unknown keys in its own
+section, and the `check_params` stage, which depends on the whole file, checks every
+section whenever anything in it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sentiment.io import PipelineError
+
+PARAMS_FILE = "params.yaml"
+
+
+@dataclass(frozen=True)
+class Rule:
+    allowed: str  # what a user may write, for the error message
+    ok: Callable[[Any], bool]
+    nullable: bool = False
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def integer(minimum: int, nullable: bool = False) -> Rule:
+    return Rule(f"an integer >= {minimum}", lambda v: _is_int(v) and v >= minimum, nullable)
+
+
+def positive() -> Rule:
+    return Rule("a number > 0", lambda v: _is_number(v) and v > 0)
+
+
+def fraction(low_open: bool, high_open: bool = True) -> Rule:
+    lo, hi = "(" if low_open else "[", ")" if high_open else "]"
+
+    def ok(v: Any) -> bool:
+        if not _is_number(v):
+            return False
+        above = v > 0 if low_open else v >= 0
+        below = v < 1 if high_open else v <= 1
+        return above and below
+
+    return Rule(f"a number in {lo}0, 1{hi}", ok)
+
+
+def text(nullable: bool = False) -> Rule:
+    return Rule("a non-empty string", lambda v: isinstance(v, str) and v.strip() != "", nullable)
+
+
+def choice(*options: str) -> Rule:
+    return Rule("one of " + ", ".join(options), lambda v: v in options)
+
+
+def flag() -> Rule:
+    return Rule("true or false", lambda v: isinstance(v, bool))
+
+
+SCHEMA: dict[str, dict[str, Rule]] = {
+    "prepare": {
+        "dataset": text(),
+        "revision": text(nullable=True),
+        "split": choice("random", "official"),
+        "test_size": fraction(low_open=True),
+        "seed": integer(0),
+        "max_samples": integer(4, nullable=True),
+    },
+    "encode": {
+        "max_vocab": integer(2),
+        "max_seq": integer(1),
+        "oov_token": text(),
+        "padding": choice("pre", "post"),
+        "truncating": choice("pre", "post"),
+        "strip_html": flag(),
+    },
+    "embed": {
+        "vectors": text(),
+        "revision": text(nullable=True),
+        "dim": integer(1),
+        "limit": integer(1, nullable=True),
+        "seed": integer(0),
+    },
+    "train": {
+        "units": integer(1),
+        "spatial_dropout": fraction(low_open=False),
+        "dropout": fraction(low_open=False),
+        "dense_dropout": fraction(low_open=False),
+        "learning_rate": positive(),
+        "weight_decay": Rule("a number >= 0", lambda v: _is_number(v) and v >= 0),
+        "batch_size": integer(1),
+        "epochs": integer(1),
+        "validation_split": fraction(low_open=False),
+        "lr_factor": fraction(low_open=True),
+        "lr_patience": integer(0),
+        "seed": integer(0),
+        "mixed_precision": flag(),
+        "distribute": choice("auto", "off"),
+    },
+    "evaluate": {
+        "batch_size": integer(1),
+    },
+    "baseline": {
+        "ngram_max": integer(1),
+        "min_df": integer(1),
+        "max_features": integer(1, nullable=True),
+        "C": positive(),
+        "max_iter": integer(1),
+    },
+}
+
+
+def section_problems(name: str, section: Any) -> list[str]:
+    """Every problem in one section, one line each: key, bad value, what is allowed."""
+    rules = SCHEMA[name]
+    if not isinstance(section, dict):
+        return [f"{name}: expected a mapping of {', '.join(rules)}, got {section!r}"]
+    problems = []
+    for key in section:
+        if key not in rules:
+            problems.append(f"{name}.{key}: unknown key (a typo?); known keys: {', '.join(rules)}")
+    for key, rule in rules.items():
+        if key not in section:
+            problems.append(f"{name}.{key}: missing; set it to {rule.allowed}")
+            continue
+        value = section[key]
+        if value is None and rule.nullable:
+            continue
+        if not rule.ok(value):
+            allowed = rule.allowed + (" or null" if rule.nullable else "")
+            problems.append(f"{name}.{key}: got {value!r}; expected {allowed}")
+    return problems
+
+
+def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PipelineError(f"{path} not found: run stages from the repository root") from None
+    except yaml.YAMLError as error:
+        first = str(error).splitlines()[0]
+        raise PipelineError(f"{path} is not valid YAML ({first}): fix the file") from None
+    if not isinstance(data, dict):
+        raise PipelineError(f"{path} must be a mapping of sections ({', '.join(SCHEMA)})")
+    return data
+
+
+def all_problems(params: dict[str, Any]) -> list[str]:
+    problems = [
+        f"{name}: unknown section (a typo?); known sections: {', '.join(SCHEMA)}"
+        for name in params
+        if name not in SCHEMA
+    ]
+    for name in SCHEMA:
+        if name not in params:
+            problems.append(f"{name}: section missing from {PARAMS_FILE}")
+        else:
+            problems.extend(section_problems(name, params[name]))
+    return problems
+
+
+def raise_if(problems: list[str]) -> None:
+    if problems:
+        raise PipelineError(f"invalid {PARAMS_FILE}:\n  " + "\n  ".join(problems))
+
+
+def read_section(name: str, path: str | Path = PARAMS_FILE) -> dict[str, Any]:
+    """A stage's own params section, validated, before the stage touches anything."""
+    params = load_params(path)
+    if name not in params:
+        raise PipelineError(f"{name}: section missing from {path}")
+    raise_if(section_problems(name, params[name]))
+    return dict(params[name])

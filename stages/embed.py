@@ -1,0 +1,28 @@
+"""embed: the embedding matrix for the vocabulary, from pretrained vectors (or random)."""
+
+from sentiment import embeddings, params, sources, text
+from sentiment.io import run_stage, save_array, write_json
+
+
+def main() -> None:
+    p = params.read_section("embed")
+    vocab = text.load_vocabulary("models/vocab.json")
+    if p["vectors"] == embeddings.RANDOM:
+        matrix = embeddings.random_matrix(vocab["max_vocab"], p["dim"], p["seed"])
+        coverage, pin = 0.0, ""
+    else:
+        path, pin = sources.fetch(p["vectors"], p["revision"], "model", "embed.vectors")
+        vectors = embeddings.load_vectors(path, p["limit"])
+        matrix, coverage = embeddings.embedding_matrix(
+            vocab["words"], vocab["max_vocab"], vectors, p["dim"]
+        )
+    save_array("data/embedding_matrix.npy", matrix)
+    write_json(
+        "metrics/embed.json",
+        {"coverage": round(coverage, 6), "source": {"vectors": p["vectors"], "revision": pin}},
+    )
+    print(f"embed: {matrix.shape} matrix, {coverage:.1%} of the vocabulary found")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,31 @@
+"""encode: fit the vocabulary on the training texts and turn both splits into int32 arrays."""
+
+from sentiment import data, params, text
+from sentiment.io import run_stage, save_array, write_json
+
+
+def main() -> None:
+    p = params.read_section("encode")
+    splits = {name: data.read_split(f"data/prepared/{name}.parquet") for name in ("train", "test")}
+    texts = {
+        name: [text.clean(t, p["strip_html"]) for t in frame["text"]]
+        for name, frame in splits.items()
+    }
+    vocabulary = text.fit_vocabulary(texts["train"], p["oov_token"])
+    index = text.word_index(vocabulary, p["max_vocab"])
+    for name, frame in splits.items():
+        sequences = text.encode(texts[name], index, p["max_seq"], p["padding"], p["truncating"])
+        save_array(f"data/encoded/x_{name}.npy", sequences)
+        save_array(f"data/encoded/y_{name}.npy", frame["label"].to_numpy("int64"))
+    kept = vocabulary[: p["max_vocab"] - 1]
+    write_json(
+        "models/vocab.json",
+        {"oov_token": p["oov_token"], "max_vocab": p["max_vocab"], "words": kept},
+    )
+    settings = ("max_seq", "padding", "truncating", "strip_html")
+    write_json("models/encoding.json", {key: p[key] for key in settings})
+    print(f"encode: {len(vocabulary) - 1} distinct words, kept {len(kept) - 1}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

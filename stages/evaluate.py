@@ -1,0 +1,26 @@
+"""evaluate: test-set metrics and the plots a reviewer compares across commits."""
+
+from sentiment import evaluation, model, params
+from sentiment.io import PipelineError, load_array, run_stage, write_json
+
+
+def main() -> None:
+    p = params.read_section("evaluate")
+    x = load_array("data/encoded/x_test.npy", "encode", "int32", 2)
+    y = load_array("data/encoded/y_test.npy", "encode", "int64", 1)
+    net = model.load_model("models/model.keras")
+    if net.input_shape[1] != x.shape[1]:
+        raise PipelineError(
+            f"the model expects sequences of {net.input_shape[1]} tokens but x_test has "
+            f"{x.shape[1]}: re-run `dvc repro train`"
+        )
+    probs = net.predict(x, batch_size=p["batch_size"], verbose=0)
+    metrics = evaluation.test_metrics(y, probs)
+    evaluation.write_plots("metrics/plots", y, probs)
+    evaluation.write_training_curve("models/live", "metrics/plots/training.csv")
+    write_json("metrics/evaluate.json", metrics)
+    print(f"evaluate: accuracy {metrics['accuracy']:.4f}, ROC AUC {metrics['roc_auc']:.4f}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,22 @@
+"""prepare: load the labelled reviews, split them, and describe the data."""
+
+from sentiment import data, params, sources
+from sentiment.io import run_stage, save_frame, write_json
+
+
+def main() -> None:
+    p = params.read_section("prepare")
+    path, pin = sources.fetch(p["dataset"], p["revision"], "dataset", "prepare.dataset")
+    splits, dropped = data.load_and_split(
+        path, p["split"], p["test_size"], p["seed"], p["max_samples"]
+    )
+    stats = data.describe(splits, dropped)
+    stats["source"] = {"dataset": p["dataset"], "revision": pin}
+    for name, frame in splits.items():
+        save_frame(f"data/prepared/{name}.parquet", frame)
+    write_json("metrics/data.json", stats)
+    print(f"prepare: {stats['reviews']} reviews from {p['dataset']}@{pin}")
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,101 @@
+"""prepare's loading, checks and split rules, on real `datasets` folders in the Hub layout."""
+
+import numpy as np
+import pytest
+from datasets import ClassLabel, Dataset, Features, Value, load_dataset
+
+from sentiment import data
+from sentiment.io import PipelineError
+
+
+def write_folder(folder, texts, labels, features=None, splits=("train", "test")):
+    """The reviews, halved into the given splits, as a folder in the Hub layout."""
+    (folder / "plain_text").mkdir(parents=True, exist_ok=True)
+    half = len(texts) // len(splits)
+    for n, split in enumerate(splits):
+        part = slice(n * half, (n + 1) * half)
+        dataset = Dataset.from_dict({"text": texts[part], "label": labels[part]}, features=features)
+        dataset.to_parquet(str(folder / "plain_text" / f"{split}-00000-of-00001.parquet"))
+    return folder
+
+
+LABELLED = Features({"text": Value("string"), "label": ClassLabel(names=["neg", "pos"])})
+
+
+def test_random_split_is_the_notebooks_train_test_split(sample):
+    dataset, _ = sample
+    splits, dropped = data.load_and_split(dataset, "random", 0.2, 0, None)
+    expected = load_dataset(str(dataset), split="train+test").train_test_split(
+        test_size=0.2, seed=0
+    )
+    assert dropped == 0
+    assert list(splits["train"]["text"]) == expected["train"]["text"]
+    assert list(splits["test"]["label"]) == expected["test"]["label"]
+
+
+def test_official_split_keeps_the_datasets_own_train_and_test(sample):
+    dataset, _ = sample
+    splits, _ = data.load_and_split(dataset, "official", 0.2, 0, None)
+    assert list(splits["test"]["text"]) == load_dataset(str(dataset), split="test")["text"]
+    assert len(splits["train"]) == 600
+
+
+@pytest.mark.parametrize("split", ["random", "official"])
+def test_max_samples_takes_a_stratified_seeded_subset(sample, split):
+    dataset, _ = sample
+    splits, _ = data.load_and_split(dataset, split, 0.25, 3, 200)
+    assert sum(len(f) for f in splits.values()) == 200
+    for frame in splits.values():
+        assert 0.4 < frame["label"].mean() < 0.6
+    again, _ = data.load_and_split(dataset, split, 0.25, 3, 200)
+    assert again["train"].equals(splits["train"])
+
+
+def test_empty_reviews_are_dropped_and_counted(tmp_path):
+    texts = ["good film", "", "   ", "bad film"] * 5
+    folder = write_folder(tmp_path, texts, [1, 0, 1, 0] * 5, LABELLED)
+    splits, dropped = data.load_and_split(folder, "random", 0.5, 0, None)
+    assert dropped == 10
+    assert sum(len(f) for f in splits.values()) == 10
+    assert data.describe(splits, dropped)["dropped_empty"] == 10
+
+
+def test_missing_column_is_named(tmp_path):
+    folder = tmp_path / "d"
+    for split in ("train", "test"):
+        (folder / "plain_text").mkdir(parents=True, exist_ok=True)
+        Dataset.from_dict({"review": ["a"] * 4, "label": [0, 1] * 2}).to_parquet(
+            str(folder / "plain_text" / f"{split}-00000-of-00001.parquet")
+        )
+    with pytest.raises(PipelineError, match=r"has columns \['review', 'label'\]; expected 'text'"):
+        data.load_and_split(folder, "random", 0.5, 0, None)
+
+
+def test_labels_outside_the_classes_are_rejected(tmp_path):
+    folder = write_folder(tmp_path, ["a", "b", "c", "d"], [0, 1, 2, 1])
+    with pytest.raises(PipelineError, match=r"has labels \[2\] outside the classes"):
+        data.load_and_split(folder, "random", 0.5, 0, None)
+
+
+def test_too_few_reviews_for_the_split_is_an_error(tmp_path):
+    folder = write_folder(tmp_path, ["good", "bad", "fine", "meh"], [1, 1, 0, 0], LABELLED)
+    with pytest.raises(PipelineError, match=r"the test split has no '(neg|pos)' review"):
+        data.load_and_split(folder, "random", 0.25, 0, None)
+
+
+def test_folder_without_the_split_names_the_layout(tmp_path):
+    folder = write_folder(tmp_path, ["good", "bad"] * 4, [1, 0] * 4, LABELLED, ("train",))
+    with pytest.raises(
+        PipelineError, match=r"cannot load split 'test' .* expected the stanfordnlp/imdb layout"
+    ):
+        data.load_and_split(folder, "official", 0.2, 0, None)
+
+
+def test_describe_reports_sizes_balance_and_length_percentiles(sample):
+    dataset, _ = sample
+    splits, dropped = data.load_and_split(dataset, "random", 0.2, 0, None)
+    stats = data.describe(splits, dropped)
+    assert stats["reviews"] == {"train": 960, "test": 240}
+    lengths = [len(t.split()) for t in splits["train"]["text"]]
+    assert stats["train_length_words"]["p50"] == pytest.approx(np.median(lengths), rel=0.2)
+    assert stats["pos_share"]["train"] == round(splits["train"]["label"].mean(), 4)

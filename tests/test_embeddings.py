@@ -1,0 +1,75 @@
+"""Row i of the matrix is the vector of the word with index i; the rest stay zero."""
+
+import numpy as np
+import pytest
+from gensim.models import KeyedVectors
+
+from sentiment import embeddings
+from sentiment.io import PipelineError
+
+
+@pytest.fixture
+def vectors():
+    kv = KeyedVectors(4)
+    kv.add_vectors(["good", "bad", "film"], np.arange(12, dtype=np.float32).reshape(3, 4) + 1)
+    return kv
+
+
+def test_rows_follow_the_word_index_and_missing_words_stay_zero(vectors):
+    words = ["<oov>", "film", "unknown", "good", "bad"]
+    matrix, coverage = embeddings.embedding_matrix(words, max_vocab=5, vectors=vectors, dim=4)
+    assert matrix.shape == (5, 4) and matrix.dtype == np.float32
+    np.testing.assert_array_equal(matrix[0], 0)  # padding
+    np.testing.assert_array_equal(matrix[1], 0)  # <oov>
+    np.testing.assert_array_equal(matrix[2], vectors["film"])
+    np.testing.assert_array_equal(matrix[3], 0)  # not in the vectors
+    np.testing.assert_array_equal(matrix[4], vectors["good"])  # "bad" is index 5 >= max_vocab
+    assert coverage == pytest.approx(2 / 3)
+
+
+def test_matrix_has_max_vocab_rows_even_for_a_small_vocabulary(vectors):
+    matrix, coverage = embeddings.embedding_matrix(["<oov>", "good"], 10, vectors, 4)
+    assert matrix.shape == (10, 4) and coverage == 1.0
+
+
+def test_dimension_mismatch_says_what_to_set(vectors):
+    with pytest.raises(
+        PipelineError, match=r"embed.dim: is 300 but the vectors have 4 .*embed.dim: 4"
+    ):
+        embeddings.embedding_matrix(["<oov>"], 10, vectors, 300)
+
+
+def test_hub_layout_loads_memory_mapped(vectors, tmp_path):
+    vectors.save(str(tmp_path / "w.model"), separately=["vectors"])
+    loaded = embeddings.load_vectors(tmp_path, None)
+    assert isinstance(loaded.vectors, np.memmap)
+    np.testing.assert_array_equal(loaded["bad"], vectors["bad"])
+
+
+@pytest.mark.parametrize(("name", "binary"), [("w.bin", True), ("w.txt", False)])
+def test_word2vec_formats_load_without_pickle_and_respect_limit(vectors, tmp_path, name, binary):
+    vectors.save_word2vec_format(str(tmp_path / name), binary=binary)
+    loaded = embeddings.load_vectors(tmp_path, limit=2)
+    assert loaded.index_to_key == ["good", "bad"]
+
+
+def test_folder_must_hold_exactly_one_vectors_file(vectors, tmp_path):
+    with pytest.raises(PipelineError, match=r"must hold exactly one vectors file .* found none"):
+        embeddings.load_vectors(tmp_path, None)
+    vectors.save_word2vec_format(str(tmp_path / "a.bin"), binary=True)
+    vectors.save_word2vec_format(str(tmp_path / "b.txt"))
+    with pytest.raises(PipelineError, match=r"found a.bin, b.txt"):
+        embeddings.load_vectors(tmp_path, None)
+
+
+def test_broken_vectors_file_is_one_clear_error(tmp_path):
+    (tmp_path / "w.bin").write_bytes(b"not word2vec")
+    with pytest.raises(PipelineError, match=r"^embed.vectors: cannot load .*w.bin"):
+        embeddings.load_vectors(tmp_path, None)
+
+
+def test_random_init_is_seeded_and_keeps_padding_zero():
+    a = embeddings.random_matrix(50, 8, seed=1)
+    np.testing.assert_array_equal(a, embeddings.random_matrix(50, 8, seed=1))
+    np.testing.assert_array_equal(a[0], 0)
+    assert np.abs(a).max() <= 0.05 and a.dtype == np.float32

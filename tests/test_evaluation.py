@@ -1,0 +1,71 @@
+"""Metrics and plot files in the one schema shared by every model."""
+
+import csv
+
+import numpy as np
+import pytest
+
+from sentiment import evaluation
+
+LABELS = np.array([0, 0, 1, 1, 1])
+PROBS = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
+
+
+def test_metrics_count_what_they_claim():
+    m = evaluation.test_metrics(LABELS, PROBS)
+    assert m["accuracy"] == pytest.approx(3 / 5)
+    # neg: predicted {0, 4}, right on 0 -> precision 1/2, recall 1/2
+    assert m["neg"] == {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 2}
+    # pos: predicted {1, 2, 3}, right on 2, 3 -> precision 2/3, recall 2/3
+    assert m["pos"]["precision"] == pytest.approx(2 / 3, abs=1e-6)
+    assert m["f1_macro"] == pytest.approx((0.5 + 2 / 3) / 2, abs=1e-6)
+    # ROC AUC: of the 6 (pos, neg) pairs, pos scores higher in 5
+    assert m["roc_auc"] == pytest.approx(5 / 6, abs=1e-6)
+    expected_loss = -np.mean(np.log(PROBS[np.arange(5), LABELS]))
+    assert m["loss"] == pytest.approx(expected_loss, abs=1e-6)
+
+
+def read(path):
+    with open(path, newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def test_plot_files_hold_confusion_rows_and_curves(tmp_path):
+    evaluation.write_plots(tmp_path, LABELS, PROBS)
+    confusion = read(tmp_path / "confusion.csv")
+    assert confusion[0] == ["actual", "predicted"]
+    assert confusion[1:] == [
+        ["neg", "neg"],
+        ["neg", "pos"],
+        ["pos", "pos"],
+        ["pos", "pos"],
+        ["pos", "neg"],
+    ]
+    roc = read(tmp_path / "roc.csv")
+    assert roc[0] == ["fpr", "tpr"] and roc[1] == ["0.0", "0.0"] and roc[-1] == ["1.0", "1.0"]
+    assert read(tmp_path / "precision_recall.csv")[0] == ["recall", "precision"]
+
+
+def test_long_curves_are_thinned_but_keep_their_ends(tmp_path):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 5000)
+    p = rng.random(5000)
+    evaluation.write_plots(tmp_path, labels, np.stack([1 - p, p], axis=1))
+    roc = read(tmp_path / "roc.csv")
+    assert len(roc) - 1 <= evaluation.MAX_CURVE_POINTS
+    assert roc[1] == ["0.0", "0.0"] and roc[-1] == ["1.0", "1.0"]
+
+
+def test_training_curve_joins_train_and_validation_by_epoch(tmp_path):
+    live = tmp_path / "live" / "plots" / "metrics"
+    for split, values in (("train", ("0.6", "0.8")), ("eval", ("0.5", "0.7"))):
+        (live / split).mkdir(parents=True)
+        for metric in ("accuracy", "loss"):
+            rows = "".join(f"{i}\t{v}\n" for i, v in enumerate(values))
+            (live / split / f"{metric}.tsv").write_text(f"step\t{metric}\n{rows}")
+    evaluation.write_training_curve(tmp_path / "live", tmp_path / "training.csv")
+    assert read(tmp_path / "training.csv") == [
+        ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"],
+        ["1", "0.6", "0.6", "0.5", "0.5"],
+        ["2", "0.8", "0.8", "0.7", "0.7"],
+    ]

@@ -1,0 +1,62 @@
+"""Outputs are complete or absent: a failure midway keeps what the user had."""
+
+import numpy as np
+import pytest
+
+from sentiment.io import PipelineError, atomic_dir, atomic_path, load_array, save_array, write_json
+
+
+def test_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "out.json"
+    write_json(target, {"a": 1})
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert target.read_text() == '{\n  "a": 1\n}\n'
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_failed_directory_write_keeps_the_previous_directory(tmp_path):
+    target = tmp_path / "live"
+    with atomic_dir(target) as tmp:
+        (tmp / "metrics.json").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_dir(target) as tmp:
+            (tmp / "metrics.json").write_text("new")
+            raise RuntimeError("killed")
+    assert (target / "metrics.json").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["live"]
+
+
+def test_json_is_byte_stable(tmp_path):
+    write_json(tmp_path / "a.json", {"b": 1, "a": [1, 2]})
+    write_json(tmp_path / "b.json", {"a": [1, 2], "b": 1})
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+
+
+def test_truncated_array_names_the_stage_to_rerun(tmp_path):
+    path = tmp_path / "x_train.npy"
+    save_array(path, np.arange(1000, dtype=np.int32).reshape(10, 100))
+    path.write_bytes(path.read_bytes()[:-100])
+    with pytest.raises(PipelineError, match=r"x_train.npy is unreadable .*dvc repro -f encode"):
+        load_array(path, "encode", "int32", 2)
+
+
+def test_wrong_dtype_or_shape_names_the_stage_to_rerun(tmp_path):
+    path = tmp_path / "m.npy"
+    save_array(path, np.zeros((3, 4), dtype=np.float64))
+    with pytest.raises(PipelineError, match=r"2-d float64 array, expected 2-d float32.*embed"):
+        load_array(path, "embed", "float32", 2)
+
+
+def test_arrays_never_load_pickles(tmp_path):
+    path = tmp_path / "obj.npy"
+    np.save(path, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(PipelineError, match="unreadable"):
+        load_array(path, "encode", "int32", 1)
+
+
+def test_missing_input_names_the_stage_to_run(tmp_path):
+    with pytest.raises(PipelineError, match=r"is missing: run `dvc repro encode` first"):
+        load_array(tmp_path / "nope.npy", "encode", "int32", 2)

@@ -1,0 +1,109 @@
+"""The notebook's architecture, its parameter count, and its device placement rules."""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from sentiment import model
+
+
+@pytest.fixture(scope="module")
+def notebook_model():
+    matrix = np.random.default_rng(0).normal(size=(45000, 300)).astype(np.float32)
+    return model.build_model(matrix, 280, 256, 0.35, 0.3, 0.6), matrix
+
+
+def test_default_config_has_the_notebooks_14_641_762_parameters(notebook_model):
+    net, _ = notebook_model
+    assert net.count_params() == 14_641_762
+
+
+def test_layers_are_the_notebooks_in_order(notebook_model):
+    net, _ = notebook_model
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == [
+        "InputLayer",
+        "Embedding",
+        "SpatialDropout1D",
+        "Bidirectional",
+        "GlobalMaxPooling1D",
+        "Dropout",
+        "Dense",
+    ]
+    assert net.input_shape == (None, 280) and net.output_shape == (None, 2)
+
+
+def test_embedding_starts_from_the_matrix_and_is_trainable(notebook_model):
+    net, matrix = notebook_model
+    embedding = net.get_layer("embedding")
+    assert embedding.trainable
+    np.testing.assert_array_equal(embedding.get_weights()[0], matrix)
+    assert "Constant" not in str(embedding.get_config())  # the matrix is not copied into config
+
+
+def test_lstm_config_stays_on_the_cudnn_path(notebook_model):
+    net, _ = notebook_model
+    lstm = net.get_layer("bilstm").forward_layer
+    config = lstm.get_config()
+    assert {k: config[k] for k in model.CUDNN_SETTINGS} == model.CUDNN_SETTINGS
+    assert config["units"] == 256 and config["dropout"] == 0.3
+    assert lstm.use_cudnn == "auto"
+    assert not net.get_layer("embedding").mask_zero  # left padding with a mask breaks cuDNN
+
+
+def test_output_is_a_probability_per_class():
+    net = model.build_model(np.zeros((30, 4), np.float32), 6, 3, 0.0, 0.0, 0.0)
+    probs = net.predict(np.ones((5, 6), np.int32), verbose=0)
+    assert probs.shape == (5, 2)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_mixed_precision_falls_back_to_float32_without_a_gpu():
+    try:
+        assert model.set_precision(True) == "float32"
+        net = model.build_model(np.zeros((30, 4), np.float32), 6, 3, 0.0, 0.0, 0.0)
+        assert net.get_layer("output").dtype_policy.compute_dtype == "float32"
+    finally:
+        model.set_precision(False)
+
+
+def test_mixed_precision_keeps_the_output_layer_in_float32():
+    import keras
+
+    try:
+        keras.mixed_precision.set_global_policy("mixed_float16")
+        net = model.build_model(np.zeros((30, 4), np.float32), 6, 3, 0.0, 0.0, 0.0)
+        assert net.get_layer("bilstm").compute_dtype == "float16"
+        assert net.get_layer("output").compute_dtype == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+
+
+def test_mirrored_strategy_trains_across_two_virtual_cpu_devices():
+    # A fresh process: logical devices must be configured before TensorFlow starts.
+    code = textwrap.dedent(
+        """
+        import numpy as np, tensorflow as tf, keras
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+        from sentiment import model
+        devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+        with model.strategy_scope("auto", devices) as strategy:
+            net = model.build_model(np.zeros((30, 4), np.float32), 6, 3, 0.0, 0.0, 0.0)
+            model.compile_model(net, 0.01, 0.0)
+        assert strategy.num_replicas_in_sync == 2, strategy
+        x = np.random.default_rng(0).integers(0, 30, (32, 6)).astype("int32")
+        y = keras.utils.to_categorical(np.arange(32) % 2, 2)
+        history = net.fit(x, y, batch_size=8, epochs=1, verbose=0)
+        print("replicas", strategy.num_replicas_in_sync, "loss", history.history["loss"][0])
+        with model.strategy_scope("off", devices) as none:
+            assert none is None
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "replicas 2 loss" in result.stdout

@@ -1,0 +1,106 @@
+"""One schema validates every section: each problem is one line naming key, value, rule."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sentiment import params
+from sentiment.io import PipelineError
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def defaults() -> dict:
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def test_the_shipped_params_are_valid_and_match_the_notebook():
+    p = defaults()
+    assert params.all_problems(p) == []
+    assert p["encode"]["max_vocab"] == 45000 and p["encode"]["max_seq"] == 280
+    assert p["train"]["units"] == 256 and p["train"]["learning_rate"] == 1e-4
+    assert p["prepare"]["test_size"] == 0.2 and p["prepare"]["seed"] == 0
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "value", "message"),
+    [
+        ("train", "dropout", 1.0, "train.dropout: got 1.0; expected a number in [0, 1)"),
+        (
+            "train",
+            "spatial_dropout",
+            -0.1,
+            "train.spatial_dropout: got -0.1; expected a number in [0, 1)",
+        ),
+        ("prepare", "test_size", 0, "prepare.test_size: got 0; expected a number in (0, 1)"),
+        (
+            "train",
+            "validation_split",
+            1,
+            "train.validation_split: got 1; expected a number in [0, 1)",
+        ),
+        ("encode", "max_vocab", 1, "encode.max_vocab: got 1; expected an integer >= 2"),
+        ("encode", "max_seq", 0, "encode.max_seq: got 0; expected an integer >= 1"),
+        ("train", "batch_size", 0, "train.batch_size: got 0; expected an integer >= 1"),
+        ("train", "batch_size", True, "train.batch_size: got True; expected an integer >= 1"),
+        ("train", "epochs", 2.5, "train.epochs: got 2.5; expected an integer >= 1"),
+        (
+            "train",
+            "learning_rate",
+            "fast",
+            "train.learning_rate: got 'fast'; expected a number > 0",
+        ),
+        ("encode", "padding", "middle", "encode.padding: got 'middle'; expected one of pre, post"),
+        (
+            "prepare",
+            "max_samples",
+            1,
+            "prepare.max_samples: got 1; expected an integer >= 4 or null",
+        ),
+        ("encode", "strip_html", "yes", "encode.strip_html: got 'yes'; expected true or false"),
+    ],
+)
+def test_bad_values_are_named_with_what_is_allowed(section, key, value, message):
+    p = defaults()
+    p[section][key] = value
+    assert params.all_problems(p) == [message]
+
+
+def test_unknown_and_missing_keys_are_reported():
+    p = defaults()
+    p["train"]["learnig_rate"] = 3e-4
+    del p["train"]["epochs"]
+    problems = params.section_problems("train", p["train"])
+    assert problems[0].startswith("train.learnig_rate: unknown key (a typo?)")
+    assert problems[1] == "train.epochs: missing; set it to an integer >= 1"
+
+
+def test_unknown_section_is_reported():
+    p = defaults()
+    p["trian"] = {"units": 8}
+    assert params.all_problems(p)[0].startswith("trian: unknown section (a typo?)")
+
+
+def test_read_section_raises_one_line_per_problem(tmp_path):
+    p = defaults()
+    p["train"]["dropout"] = 2
+    p["train"]["units"] = 0
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(p))
+    with pytest.raises(PipelineError) as error:
+        params.read_section("train", path)
+    lines = str(error.value).splitlines()
+    assert lines[0] == "invalid params.yaml:"
+    assert sorted(line.strip() for line in lines[1:]) == [
+        "train.dropout: got 2; expected a number in [0, 1)",
+        "train.units: got 0; expected an integer >= 1",
+    ]
+    assert params.read_section("prepare", path) == p["prepare"]  # other sections unaffected
+
+
+def test_broken_yaml_is_one_clear_error(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("train: {units: [1,\n")
+    with pytest.raises(PipelineError, match=r"params.yaml is not valid YAML .*: fix the file"):
+        params.load_params(path)

@@ -1,0 +1,88 @@
+"""The real `dvc repro` in a real Git repo, on the synthetic sample with tiny params."""
+
+import json
+
+import yaml
+from conftest import dvc, run, stages_run
+
+ALL_STAGES = ["check_params", "prepare", "encode", "embed", "train", "evaluate", "baseline"]
+
+
+def set_params(workspace, section, **values):
+    path = workspace / "params.yaml"
+    params = yaml.safe_load(path.read_text())
+    params[section].update(values)
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def test_repro_writes_every_output_and_leaves_the_pipeline_up_to_date(reproduced):
+    for name in [
+        "data/prepared/train.parquet",
+        "data/encoded/x_train.npy",
+        "models/vocab.json",
+        "data/embedding_matrix.npy",
+        "models/model.keras",
+        "metrics/plots/roc.csv",
+    ]:
+        assert (reproduced / name).is_file(), name
+    metrics = json.loads((reproduced / "metrics/evaluate.json").read_text())
+    assert 0.5 < metrics["accuracy"] <= 1.0 and set(metrics) >= {
+        "loss",
+        "roc_auc",
+        "f1_macro",
+        "neg",
+        "pos",
+    }
+    training = (reproduced / "metrics/plots/training.csv").read_text().splitlines()
+    assert training[0] == "epoch,accuracy,loss,val_accuracy,val_loss" and len(training) == 1 + 3
+    assert "Data and pipelines are up to date" in dvc(reproduced, "status").stdout
+    assert stages_run(dvc(reproduced, "repro")) == []
+
+
+def test_metrics_show_lists_the_bilstm_and_the_baseline(reproduced):
+    shown = json.loads(dvc(reproduced, "metrics", "show", "--json").stdout)
+    files = next(iter(shown.values()))["data"]
+    assert files["metrics/evaluate.json"]["data"]["accuracy"] > 0.5
+    assert files["metrics/baseline.json"]["data"]["accuracy"] > 0.5
+    assert files["metrics/embed.json"]["data"]["coverage"] > 0.5
+
+
+def test_learning_rate_change_reruns_exactly_train_and_evaluate(workspace):
+    set_params(workspace, "train", learning_rate=0.003)
+    assert stages_run(dvc(workspace, "repro")) == ["check_params", "train", "evaluate"]
+    diff = json.loads(dvc(workspace, "metrics", "diff", "--json").stdout)
+    assert "accuracy" in diff["metrics/evaluate.json"]
+    assert "metrics/baseline.json" not in diff
+    params_diff = dvc(workspace, "params", "diff").stdout
+    assert "train.learning_rate" in params_diff and "0.003" in params_diff
+
+
+def test_max_vocab_change_reruns_encode_and_below_but_not_prepare(workspace):
+    set_params(workspace, "encode", max_vocab=150)
+    ran = stages_run(dvc(workspace, "repro"))
+    assert ran == ["check_params", "encode", "embed", "train", "evaluate"]
+
+
+def test_max_seq_change_does_not_rerun_embed(workspace):
+    set_params(workspace, "encode", max_seq=40)
+    assert stages_run(dvc(workspace, "repro")) == ["check_params", "encode", "train", "evaluate"]
+
+
+def test_mistyped_key_fails_the_run_with_one_clear_line(workspace):
+    set_params(workspace, "train", learnig_rate=0.003)
+    result = dvc(workspace, "repro", check=False)
+    assert result.returncode != 0
+    assert "train.learnig_rate: unknown key (a typo?)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_value_stops_the_stage_before_it_writes(workspace):
+    before = (workspace / "metrics/evaluate.json").read_bytes()
+    set_params(workspace, "train", dropout=1.5)
+    result = run(workspace, "python", "-m", "stages.train", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "train: error: invalid params.yaml:",
+        "  train.dropout: got 1.5; expected a number in [0, 1)",
+    ]
+    assert (workspace / "metrics/evaluate.json").read_bytes() == before

@@ -1,0 +1,85 @@
+"""The tokenizer must give Keras 2's word index and sequences, byte for byte."""
+
+import numpy as np
+import pytest
+from tf_keras.preprocessing.text import Tokenizer
+
+from sentiment import text
+from sentiment.io import PipelineError
+
+TEXTS = [
+    "This movie was GREAT!<br /><br />Really great, great fun.",
+    "I didn't like it... the acting wasn't good; the plot? Terrible!!!",
+    "",
+    "   ",
+    "Café naïve déjà-vu — “smart quotes” and emoji 🙂🎬 fun",
+    "tab\tseparated\nnew line\r\ncarriage return and non\u00a0breaking space",
+    "it's it's its IT'S 'quoted' words' edge'",
+    "numbers 1 22 333 1,000 3.14 and under_scores and hy-phens",
+    "a b c d e f g h i j k l m n o p q r s t u v w x y z a b c",
+    "great fun fun terrible a a a the the",
+]
+
+
+def keras2(texts, num_words, oov="<oov>"):
+    tokenizer = Tokenizer(num_words=num_words, oov_token=oov)
+    tokenizer.fit_on_texts(texts)
+    return tokenizer
+
+
+@pytest.mark.parametrize("max_vocab", [2, 5, 20, 1000])
+def test_word_index_and_sequences_match_keras2(max_vocab):
+    oracle = keras2(TEXTS, max_vocab)
+    vocabulary = text.fit_vocabulary(TEXTS, "<oov>")
+    assert dict(zip(vocabulary, range(1, len(vocabulary) + 1))) == oracle.word_index
+    index = text.word_index(vocabulary, max_vocab)
+    ours = [[index.get(w, text.OOV_INDEX) for w in text.words(t)] for t in TEXTS]
+    assert ours == oracle.texts_to_sequences(TEXTS)
+
+
+def test_words_match_keras2_text_to_word_sequence():
+    from tf_keras.preprocessing.text import text_to_word_sequence
+
+    for t in TEXTS:
+        assert text.words(t) == text_to_word_sequence(t)
+
+
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+def test_encode_matches_keras_pad_sequences(padding, truncating):
+    import keras
+
+    oracle = keras2(TEXTS, 30)
+    expected = keras.utils.pad_sequences(
+        oracle.texts_to_sequences(TEXTS), maxlen=7, padding=padding, truncating=truncating
+    )
+    index = text.word_index(text.fit_vocabulary(TEXTS, "<oov>"), 30)
+    ours = text.encode(TEXTS, index, 7, padding, truncating)
+    assert ours.dtype == np.int32
+    np.testing.assert_array_equal(ours, expected)
+
+
+def test_ties_keep_first_appearance_order():
+    vocabulary = text.fit_vocabulary(["zebra apple", "mango apple zebra mango"], "<oov>")
+    assert vocabulary == ["<oov>", "zebra", "apple", "mango"]
+
+
+def test_words_at_or_beyond_max_vocab_become_oov():
+    index = text.word_index(["<oov>", "a", "b", "c"], max_vocab=3)
+    assert index == {"<oov>": 1, "a": 2}
+    np.testing.assert_array_equal(text.encode(["c b a"], index, 3), [[1, 1, 2]])
+
+
+def test_oov_token_that_is_also_a_word_is_rejected():
+    with pytest.raises(PipelineError, match="encode.oov_token 'unk' occurs as a word"):
+        text.fit_vocabulary(["an unk word"], "unk")
+
+
+def test_strip_html_removes_line_breaks_only_when_asked():
+    review = "Good.<br /><br />Bad.<BR>Ugly"
+    assert text.words(text.clean(review)) == ["good", "br", "br", "bad", "br", "ugly"]
+    assert text.words(text.clean(review, strip_html=True)) == ["good", "bad", "ugly"]
+
+
+def test_empty_text_encodes_to_padding():
+    np.testing.assert_array_equal(text.encode(["", "  "], {"<oov>": 1}, 4), np.zeros((2, 4)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +15,16 @@ LABEL_NAMES = ("neg", "pos")
 LAYOUT = "the stanfordnlp/imdb layout (plain_text/train-*.parquet, plain_text/test-*.parquet)"
 
 
-def load_split(path: Path, split: str):
-    """One split of a dataset folder in the Hub layout, via `datasets` like the notebook."""
+def load_split(path: Path, split: str, cache_dir: str):
+    """One split of a dataset folder in the Hub layout, via `datasets` like the notebook.
+
+    `cache_dir` is a fresh temporary folder: the shared `datasets` cache can serve a stale
+    copy of a different local folder with the same name, which would silently change data.
+    """
     from datasets import load_dataset
 
     try:
-        return load_dataset(str(path), split=split)
+        return load_dataset(str(path), split=split, cache_dir=cache_dir)
     except Exception as error:  # datasets raises many types for a bad folder; say which
         first = (str(error).splitlines() or [type(error).__name__])[0]
         raise PipelineError(
@@ -97,15 +102,24 @@ def load_and_split(
     `random` is the notebook's split (train+test merged, then `train_test_split`);
     `official` keeps the dataset's own 25k/25k split, whose movies are disjoint.
     """
+    with tempfile.TemporaryDirectory(prefix="prepare-") as cache_dir:
+        splits, dropped = _split(path, split, test_size, seed, max_samples, cache_dir)
+    check_split_sizes(splits)
+    return splits, dropped
+
+
+def _split(
+    path: Path, split: str, test_size: float, seed: int, max_samples: int | None, cache_dir: str
+) -> tuple[dict[str, pd.DataFrame], int]:
     if split == "random":
-        merged = load_split(path, "train+test")
+        merged = load_split(path, "train+test", cache_dir)
         check_reviews(merged, "train+test")
         merged, dropped = drop_empty(merged)
         merged = subsample(merged, max_samples, seed)
         parts = merged.train_test_split(test_size=test_size, seed=seed)
         splits = {"train": to_frame(parts["train"]), "test": to_frame(parts["test"])}
     else:
-        loaded = {name: load_split(path, name) for name in ("train", "test")}
+        loaded = {name: load_split(path, name, cache_dir) for name in ("train", "test")}
         total = sum(len(d) for d in loaded.values())
         splits, dropped = {}, 0
         for name, dataset in loaded.items():
@@ -114,8 +128,25 @@ def load_and_split(
             dropped += n_dropped
             share = None if max_samples is None else round(max_samples * len(dataset) / total)
             splits[name] = to_frame(subsample(dataset, share, seed))
-    check_split_sizes(splits)
     return splits, dropped
+
+
+def load_unlabelled(path: Path, max_samples: int | None, seed: int) -> pd.DataFrame:
+    """The dataset's `unsupervised` split (label -1), for training word vectors only."""
+    with tempfile.TemporaryDirectory(prefix="prepare-") as cache_dir:
+        dataset = load_split(path, "unsupervised", cache_dir)
+        if "text" not in dataset.column_names:
+            raise PipelineError(f"prepare.dataset: 'unsupervised' has no 'text' column in {path}")
+        dataset, _ = drop_empty(dataset)
+        if max_samples is not None and max_samples < len(dataset):
+            dataset = dataset.shuffle(seed=seed).select(range(max_samples))
+        frame = dataset.select_columns(["text"]).to_pandas()
+    frame["label"] = -1
+    return frame
+
+
+def no_reviews() -> pd.DataFrame:
+    return pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype="int64")})
 
 
 def describe(splits: dict[str, pd.DataFrame], dropped: int) -> dict:

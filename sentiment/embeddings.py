@@ -6,6 +6,7 @@ the 3.6 GB GoogleNews file is never loaded whole.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import numpy as np
 from sentiment.io import PipelineError
 
 RANDOM = "random"  # `embed.vectors: random`: no pretrained vectors, Keras-like uniform init
+CORPUS = "corpus"  # `embed.vectors: corpus`: word2vec trained here on the training texts
 WORD2VEC_BINARY = (".bin", ".bin.gz")
 WORD2VEC_TEXT = (".txt", ".txt.gz", ".vec", ".vec.gz")
 
@@ -79,3 +81,28 @@ def random_matrix(max_vocab: int, dim: int, seed: int) -> np.ndarray:
     matrix = rng.uniform(-0.05, 0.05, size=(max_vocab, dim)).astype(np.float32)
     matrix[0] = 0.0
     return matrix
+
+
+def _stable_hash(word: str) -> int:
+    """gensim seeds each word's initial vector with this; Python's hash() varies by process."""
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=4).digest(), "little")
+
+
+def train_vectors(
+    sentences: list[list[str]], dim: int, window: int, epochs: int, min_count: int, seed: int
+):
+    """Skip-gram word2vec on the corpus itself; one worker and a stable hash, so repeatable."""
+    from gensim.models import Word2Vec
+
+    model = Word2Vec(
+        sentences,
+        vector_size=dim,
+        window=window,
+        epochs=epochs,
+        min_count=min_count,
+        sg=1,
+        seed=seed,
+        workers=1,
+        hashfxn=_stable_hash,
+    )
+    return model.wv

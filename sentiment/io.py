@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -24,8 +25,16 @@ class PipelineError(Exception):
     """A problem the user can fix; its message is the whole story (no traceback)."""
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so temporary outputs are removed
+
+
 def run_stage(main: Callable[[], None]) -> None:
-    """Run a stage's main(), turning a PipelineError into one line and exit code 1."""
+    """Run a stage's main(): a PipelineError becomes one line and exit code 1.
+
+    SIGTERM (`kill`, a CI timeout) unwinds like Ctrl-C, so no temporary file is left.
+    """
+    signal.signal(signal.SIGTERM, _terminate)
     name = Path(sys.argv[0]).stem
     try:
         main()

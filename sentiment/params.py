@@ -76,6 +76,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "test_size": fraction(low_open=True),
         "seed": integer(0),
         "max_samples": integer(4, nullable=True),
+        "unlabelled": flag(),
     },
     "encode": {
         "max_vocab": integer(2),
@@ -91,6 +92,9 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "dim": integer(1),
         "limit": integer(1, nullable=True),
         "seed": integer(0),
+        "window": integer(1),
+        "epochs": integer(1),
+        "min_count": integer(1),
     },
     "train": {
         "units": integer(1),

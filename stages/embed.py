@@ -1,6 +1,6 @@
-"""embed: the embedding matrix for the vocabulary, from pretrained vectors (or random)."""
+"""embed: the embedding matrix for the vocabulary: pretrained, corpus-trained or random."""
 
-from sentiment import embeddings, params, sources, text
+from sentiment import data, embeddings, params, sources, text
 from sentiment.io import run_stage, save_array, write_json
 
 
@@ -11,8 +11,20 @@ def main() -> None:
         matrix = embeddings.random_matrix(vocab["max_vocab"], p["dim"], p["seed"])
         coverage, pin = 0.0, ""
     else:
-        path, pin = sources.fetch(p["vectors"], p["revision"], "model", "embed.vectors")
-        vectors = embeddings.load_vectors(path, p["limit"])
+        if p["vectors"] == embeddings.CORPUS:  # training texts (+ unlabelled), never test
+            texts = [
+                t
+                for name in ("train", "unlabelled")
+                for t in data.read_split(f"data/prepared/{name}.parquet")["text"]
+            ]
+            sentences = [text.words(t) for t in texts]
+            vectors = embeddings.train_vectors(
+                sentences, p["dim"], p["window"], p["epochs"], p["min_count"], p["seed"]
+            )
+            pin = f"corpus:{len(texts)} reviews"
+        else:
+            path, pin = sources.fetch(p["vectors"], p["revision"], "model", "embed.vectors")
+            vectors = embeddings.load_vectors(path, p["limit"])
         matrix, coverage = embeddings.embedding_matrix(
             vocab["words"], vocab["max_vocab"], vectors, p["dim"]
         )

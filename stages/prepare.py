@@ -12,7 +12,13 @@ def main() -> None:
     )
     stats = data.describe(splits, dropped)
     stats["source"] = {"dataset": p["dataset"], "revision": pin}
-    for name, frame in splits.items():
+    unlabelled = (
+        data.load_unlabelled(path, p["max_samples"], p["seed"])
+        if p["unlabelled"]
+        else data.no_reviews()
+    )
+    stats["reviews"]["unlabelled"] = len(unlabelled)
+    for name, frame in {**splits, "unlabelled": unlabelled}.items():
         save_frame(f"data/prepared/{name}.parquet", frame)
     write_json("metrics/data.json", stats)
     print(f"prepare: {stats['reviews']} reviews from {p['dataset']}@{pin}")

@@ -33,10 +33,11 @@ def test_random_split_is_the_notebooks_train_test_split(sample):
     assert list(splits["test"]["label"]) == expected["test"]["label"]
 
 
-def test_official_split_keeps_the_datasets_own_train_and_test(sample):
+def test_official_split_keeps_the_datasets_own_train_and_test(sample, tmp_path):
     dataset, _ = sample
     splits, _ = data.load_and_split(dataset, "official", 0.2, 0, None)
-    assert list(splits["test"]["text"]) == load_dataset(str(dataset), split="test")["text"]
+    test = load_dataset(str(dataset), split="test", cache_dir=str(tmp_path))
+    assert list(splits["test"]["text"]) == test["text"]
     assert len(splits["train"]) == 600
 
 
@@ -99,3 +100,13 @@ def test_describe_reports_sizes_balance_and_length_percentiles(sample):
     lengths = [len(t.split()) for t in splits["train"]["text"]]
     assert stats["train_length_words"]["p50"] == pytest.approx(np.median(lengths), rel=0.2)
     assert stats["pos_share"]["train"] == round(splits["train"]["label"].mean(), 4)
+
+
+def test_folders_with_the_same_name_never_share_a_cached_copy(tmp_path):
+    first = write_folder(tmp_path / "a" / "imdb", ["good", "bad"] * 4, [1, 0] * 4, LABELLED)
+    second = write_folder(tmp_path / "b" / "imdb", ["fine", "meh"] * 4, [1, 0] * 4, LABELLED)
+    texts = [
+        set(data.load_and_split(folder, "random", 0.5, 0, None)[0]["train"]["text"])
+        for folder in (first, second)
+    ]
+    assert texts == [{"good", "bad"}, {"fine", "meh"}]

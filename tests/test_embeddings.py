@@ -73,3 +73,13 @@ def test_random_init_is_seeded_and_keeps_padding_zero():
     np.testing.assert_array_equal(a, embeddings.random_matrix(50, 8, seed=1))
     np.testing.assert_array_equal(a[0], 0)
     assert np.abs(a).max() <= 0.05 and a.dtype == np.float32
+
+
+def test_corpus_vectors_are_repeatable_and_cover_the_corpus_words():
+    sentences = [["a", "superb", "film"], ["a", "dull", "film"], ["superb", "acting"]] * 50
+    first = embeddings.train_vectors(sentences, dim=8, window=2, epochs=2, min_count=1, seed=3)
+    second = embeddings.train_vectors(sentences, dim=8, window=2, epochs=2, min_count=1, seed=3)
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+    assert set(first.index_to_key) == {"a", "superb", "film", "dull", "acting"}
+    other = embeddings.train_vectors(sentences, dim=8, window=2, epochs=2, min_count=1, seed=4)
+    assert not np.array_equal(first.vectors, other.vectors)

@@ -86,3 +86,16 @@ def test_invalid_value_stops_the_stage_before_it_writes(workspace):
         "  train.dropout: got 1.5; expected a number in [0, 1)",
     ]
     assert (workspace / "metrics/evaluate.json").read_bytes() == before
+
+
+def test_official_split_with_corpus_trained_vectors_runs_end_to_end(workspace):
+    set_params(workspace, "prepare", split="official", unlabelled=True)
+    set_params(workspace, "embed", vectors="corpus", dim=16, epochs=2, min_count=1)
+    dvc(workspace, "repro")
+    stats = json.loads((workspace / "metrics/data.json").read_text())
+    assert stats["reviews"] == {"train": 600, "test": 600, "unlabelled": 200}
+    embed = json.loads((workspace / "metrics/embed.json").read_text())
+    assert embed["source"]["revision"] == "corpus:800 reviews"  # train + unlabelled, no test
+    assert embed["coverage"] > 0.9
+    assert json.loads((workspace / "metrics/evaluate.json").read_text())["accuracy"] > 0.5
+    assert "up to date" in dvc(workspace, "status").stdout

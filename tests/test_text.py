@@ -83,3 +83,18 @@ def test_strip_html_removes_line_breaks_only_when_asked():
 
 def test_empty_text_encodes_to_padding():
     np.testing.assert_array_equal(text.encode(["", "  "], {"<oov>": 1}, 4), np.zeros((2, 4)))
+
+
+def test_bulk_path_matches_keras2_across_chunks_and_odd_characters():
+    rng = np.random.default_rng(0)
+    pool = ["ΟΔΟΣ", "Σ'", "İstanbul", "nul\x00byte", "x", "Straße", "a.b", "\ud800"] + TEXTS
+    texts = [
+        " ".join(rng.choice(pool, size=rng.integers(0, 6))) for _ in range(2 * text._CHUNK + 7)
+    ]
+    oracle = keras2(texts, 50)
+    vocabulary = text.fit_vocabulary(texts, "<oov>")
+    assert dict(zip(vocabulary, range(1, len(vocabulary) + 1))) == oracle.word_index
+    import keras
+
+    expected = keras.utils.pad_sequences(oracle.texts_to_sequences(texts), maxlen=9)
+    np.testing.assert_array_equal(text.encode(texts, text.word_index(vocabulary, 50), 9), expected)

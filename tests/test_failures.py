@@ -1,0 +1,126 @@
+"""Bad inputs and killed stages end in one clear line and never in a half-written output."""
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+
+import numpy as np
+from conftest import dvc, stages_run
+from test_pipeline import set_params
+
+from sentiment.demo import tool_env
+
+
+def snapshot(workspace):
+    """Digest of every output file (data/, models/, metrics/), to prove nothing changed."""
+    files = {}
+    for folder in ("data", "models", "metrics"):
+        for path in sorted((workspace / folder).rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(workspace))] = hashlib.sha256(
+                    path.read_bytes()
+                ).hexdigest()
+    return files
+
+
+def stage(workspace, name):
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{name}"],
+        cwd=workspace,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+    )
+
+
+def assert_one_line_error(result, prefix):
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith(prefix), result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+
+
+def test_dataset_folder_missing_a_column_changes_nothing(workspace):
+    from datasets import Dataset
+
+    broken = workspace / "broken" / "plain_text"
+    broken.mkdir(parents=True)
+    for split in ("train", "test"):
+        Dataset.from_dict({"review": ["fine"] * 4, "label": [0, 1] * 2}).to_parquet(
+            str(broken / f"{split}-00000-of-00001.parquet")
+        )
+    set_params(workspace, "prepare", dataset="broken")
+    before = snapshot(workspace)
+    result = stage(workspace, "prepare")
+    assert_one_line_error(result, "prepare: error: prepare.dataset: train+test has columns")
+    assert snapshot(workspace) == before
+
+
+def test_missing_local_dataset_names_the_param(workspace):
+    set_params(workspace, "prepare", dataset="../nowhere/imdb")
+    before = snapshot(workspace)
+    result = stage(workspace, "prepare")
+    assert_one_line_error(result, "prepare: error: prepare.dataset: no such file or directory")
+    assert snapshot(workspace) == before
+
+
+def test_unreachable_hub_names_the_param_to_set(workspace):
+    set_params(workspace, "embed", vectors="fse/not-in-the-cache")
+    env = {**tool_env(), "HF_HUB_OFFLINE": "1"}
+    before = snapshot(workspace)
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.embed"],
+        cwd=workspace,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert_one_line_error(result, "embed: error: embed.vectors: HF_HUB_OFFLINE=1 is set")
+    assert "set embed.vectors to a local directory" in result.stderr
+    assert snapshot(workspace) == before
+
+
+def test_truncated_array_names_the_stage_to_rerun_and_repro_recovers(workspace):
+    x_train = workspace / "data/encoded/x_train.npy"
+    x_train.chmod(0o644)  # DVC may link outputs read-only from its cache
+    x_train.write_bytes(x_train.read_bytes()[:-500])
+    result = stage(workspace, "train")
+    assert_one_line_error(result, "train: error: data/encoded/x_train.npy is unreadable")
+    assert "dvc repro -f encode" in result.stderr
+    repro = dvc(workspace, "repro").stdout
+    assert "Stage 'encode' is cached - skipping run, checking out outputs" in repro
+    assert np.load(x_train).shape == (960, 64)  # the sample's 80% split, max_seq 64
+    assert "up to date" in dvc(workspace, "status").stdout
+
+
+def test_matrix_that_disagrees_with_the_vocabulary_names_embed(workspace):
+    matrix = workspace / "data/embedding_matrix.npy"
+    matrix.chmod(0o644)
+    np.save(matrix, np.zeros((10, 300), np.float32))
+    result = stage(workspace, "train")
+    assert_one_line_error(result, "train: error: x_train uses token index")
+    assert "re-run `dvc repro embed`" in result.stderr
+
+
+def test_killed_training_keeps_the_previous_model_and_repro_recovers(workspace):
+    set_params(workspace, "train", learning_rate=0.002)
+    before = snapshot(workspace)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "stages.train"],
+        cwd=workspace,
+        env={**tool_env(), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    for line in process.stdout:  # wait until training is under way
+        if line.startswith("Epoch 1/"):
+            break
+    os.kill(process.pid, signal.SIGTERM)
+    process.wait(timeout=60)
+    assert process.returncode != 0
+    assert snapshot(workspace) == before  # previous model, logs and metrics, no temp files
+    assert stages_run(dvc(workspace, "repro")) == ["check_params", "train", "evaluate"]
+    assert "up to date" in dvc(workspace, "status").stdout

@@ -1,0 +1,110 @@
+"""Same inputs, same bytes; artifacts round-trip through a remote; experiments and reports."""
+
+import hashlib
+import json
+import subprocess
+import sys
+
+from conftest import dvc, run, stages_run
+from test_pipeline import set_params
+
+DATA_OUTPUTS = [
+    "data/prepared/train.parquet",
+    "data/prepared/test.parquet",
+    "metrics/data.json",
+    "data/encoded/x_train.npy",
+    "data/encoded/y_train.npy",
+    "data/encoded/x_test.npy",
+    "data/encoded/y_test.npy",
+    "models/vocab.json",
+    "models/encoding.json",
+    "data/embedding_matrix.npy",
+    "metrics/embed.json",
+]
+
+
+def digests(workspace, names):
+    return {n: hashlib.sha256((workspace / n).read_bytes()).hexdigest() for n in names}
+
+
+def test_prepare_encode_embed_rewrite_identical_bytes(workspace):
+    before = digests(workspace, DATA_OUTPUTS)
+    ran = stages_run(dvc(workspace, "repro", "-f", "-s", "prepare", "encode", "embed"))
+    assert ran == ["prepare", "encode", "embed"]
+    assert digests(workspace, DATA_OUTPUTS) == before
+    assert "up to date" in dvc(workspace, "status").stdout
+
+
+def test_training_twice_on_the_cpu_gives_identical_metrics(workspace):
+    before = (workspace / "metrics/evaluate.json").read_bytes()
+    curve = (workspace / "metrics/plots/training.csv").read_bytes()
+    dvc(workspace, "repro", "-f", "-s", "train", "evaluate")
+    assert (workspace / "metrics/evaluate.json").read_bytes() == before
+    assert (workspace / "metrics/plots/training.csv").read_bytes() == curve
+
+
+def test_push_then_fresh_clone_pull_is_up_to_date_and_reruns_nothing(workspace, tmp_path):
+    remote = tmp_path / "remote"
+    dvc(workspace, "remote", "add", "-d", "storage", str(remote))
+    run(workspace, "git", "commit", "-qam", "add a remote")
+    dvc(workspace, "push", "--run-cache")
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", str(workspace), str(clone))
+    assert not (clone / "models/model.keras").exists()
+    dvc(clone, "pull", "--run-cache")
+    assert (clone / "models/model.keras").is_file()
+    assert "Data and pipelines are up to date" in dvc(clone, "status").stdout
+    assert stages_run(dvc(clone, "repro")) == []
+
+    fresh = tmp_path / "fresh"
+    run(tmp_path, "git", "clone", "-q", str(workspace), str(fresh))
+    set_params(fresh, "train", learning_rate=0.002)
+    ran = stages_run(dvc(fresh, "repro", "--pull", "--allow-missing"))
+    assert ran == ["check_params", "train", "evaluate"]
+    assert (fresh / "data/encoded/x_train.npy").is_file()  # pulled, not recomputed
+
+
+def test_exp_run_set_param_shows_in_exp_show_and_diff(workspace):
+    dvc(workspace, "exp", "run", "-S", "train.learning_rate=0.003", "-n", "lr3e-3")
+    shown = json.loads(dvc(workspace, "exp", "show", "--json").stdout)
+    exps = [e for rev in shown for e in (rev.get("experiments") or [])]
+    names = {e.get("name") for e in exps}
+    assert "lr3e-3" in names
+    diff = dvc(workspace, "exp", "diff", "HEAD", "lr3e-3").stdout
+    assert "train.learning_rate" in diff and "accuracy" in diff
+
+
+def test_exp_run_with_a_mistyped_key_fails(workspace):
+    # DVC refuses `-S train.learnig_rate=…` itself; `-S +key=…` appends it, and would then
+    # re-run nothing: check_params is what fails the run.
+    refused = dvc(workspace, "exp", "run", "-S", "train.learnig_rate=0.003", check=False)
+    assert refused.returncode != 0 and "learnig_rate" in refused.stderr
+    result = dvc(workspace, "exp", "run", "-S", "+train.learnig_rate=0.003", check=False)
+    assert result.returncode != 0
+    assert "train.learnig_rate: unknown key (a typo?)" in result.stdout + result.stderr
+
+
+def test_report_names_the_changed_params_and_the_accuracy_delta(workspace):
+    set_params(workspace, "train", learning_rate=0.05, epochs=1)
+    dvc(workspace, "repro")
+    run(workspace, "git", "commit", "-qam", "faster, shorter training")
+    report = subprocess.run(
+        [sys.executable, "-m", "sentiment.report", "--base", "HEAD~1"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert report.startswith("## Results against `HEAD~1`")
+    params_rows = [line for line in report.splitlines() if "train." in line]
+    assert any("train.learning_rate" in r and "0.01" in r and "0.05" in r for r in params_rows)
+    assert any("train.epochs" in r for r in params_rows)
+    accuracy = [
+        line for line in report.splitlines() if "evaluate.json" in line and "| accuracy" in line
+    ]
+    assert len(accuracy) == 1
+    base, new, change = (cell.strip() for cell in accuracy[0].strip("|").split("|")[2:5])
+    assert (
+        float(change) == round(float(new) - float(base), 5)
+        or abs(float(change) - (float(new) - float(base))) < 1e-4
+    )

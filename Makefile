@@ -11,7 +11,7 @@ comma := ,
 # DVC runs each stage's `python -m stages.…` through the shell: use the venv's python.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install repro test demo lint report
+.PHONY: install repro test demo lint report bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,7 @@ lint: install
 BASE ?= main
 report: install
 	python -m sentiment.report --base $(BASE)
+
+# Benchmarks (minutes; not part of the tests): writes benchmarks/results/*.json + summary.md.
+bench: install
+	python -m benchmarks.run_all

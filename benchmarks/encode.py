@@ -17,8 +17,9 @@ from sentiment import data, text
 
 
 def ours(train: list[str], test: list[str], max_vocab: int, max_seq: int):
-    index = text.word_index(text.fit_vocabulary(train, "<oov>"), max_vocab)
-    return index, [text.encode(t, index, max_seq) for t in (train, test)]
+    words = {"train": text.split_words(train), "test": text.split_words(test)}
+    index = text.word_index(text.fit_vocabulary(words["train"], "<oov>"), max_vocab)
+    return index, [text.encode(words[name], index, max_seq) for name in ("train", "test")]
 
 
 def legacy(train: list[str], test: list[str], max_vocab: int, max_seq: int):

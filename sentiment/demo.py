@@ -9,6 +9,7 @@ workspaces with the same `make_workspace`.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -71,6 +72,16 @@ def make_workspace(workspace: Path, overrides: dict | None = None) -> Path:
     return workspace
 
 
+def metrics_table(workspace: Path) -> str:
+    """Headline test metrics of both models, one row each."""
+    keys = ("accuracy", "roc_auc", "f1_macro", "loss")
+    rows = [f"{'model':<10}" + "".join(f"{k:>10}" for k in keys)]
+    for model, name in (("bilstm", "evaluate"), ("baseline", "baseline")):
+        metrics = json.loads((workspace / "metrics" / f"{name}.json").read_text())
+        rows.append(f"{model:<10}" + "".join(f"{metrics[k]:>10.4f}" for k in keys))
+    return "\n".join(rows)
+
+
 def tool_env() -> dict[str, str]:
     """The environment for `dvc`, with this interpreter's `python` first on PATH."""
     bin_dir = str(Path(sys.executable).parent)
@@ -84,8 +95,8 @@ def main() -> None:
         make_workspace(workspace)
         dvc = [sys.executable, "-m", "dvc"]
         subprocess.run([*dvc, "repro"], cwd=workspace, env=tool_env(), check=True)
-        print("\nTest metrics on the synthetic sample (dvc metrics show):", flush=True)
-        subprocess.run([*dvc, "metrics", "show"], cwd=workspace, env=tool_env(), check=True)
+        print("\nTest metrics on the synthetic sample (`dvc metrics show` has them all):")
+        print(metrics_table(workspace))
     except subprocess.CalledProcessError as error:
         sys.exit(f"demo: `{' '.join(map(str, error.cmd[2:]))}` failed in {workspace}")
     finally:

@@ -8,7 +8,8 @@ the fused cuDNN kernel and on a CPU the same code runs unchanged.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,7 @@ def build_model(
     dropout: float,
     dense_dropout: float,
     n_classes: int = 2,
+    use_cudnn: bool | str = "auto",
 ):
     """Input -> Embedding(word2vec init) -> SpatialDropout1D -> BiLSTM -> max-pool -> softmax."""
     import keras
@@ -41,7 +43,9 @@ def build_model(
     x = embedding(inputs)
     x = layers.SpatialDropout1D(spatial_dropout)(x)
     x = layers.Bidirectional(
-        layers.LSTM(units, dropout=dropout, return_sequences=True, **CUDNN_SETTINGS),
+        layers.LSTM(
+            units, dropout=dropout, return_sequences=True, use_cudnn=use_cudnn, **CUDNN_SETTINGS
+        ),
         name="bilstm",
     )(x)
     x = layers.GlobalMaxPooling1D()(x)
@@ -128,3 +132,54 @@ def load_model(path: str):
         raise PipelineError(
             f"{path} is unreadable ({first}): re-run `dvc repro -f train`"
         ) from None
+
+
+def train(
+    x: np.ndarray,
+    y: np.ndarray,
+    embedding_matrix: np.ndarray,
+    live_dir: str,
+    units: int,
+    spatial_dropout: float,
+    dropout: float,
+    dense_dropout: float,
+    learning_rate: float,
+    weight_decay: float,
+    batch_size: int,
+    epochs: int,
+    validation_split: float,
+    lr_factor: float,
+    lr_patience: int,
+    seed: int,
+    mixed_precision: bool,
+    distribute: str,
+    extra_callbacks: Sequence[Any] = (),
+):
+    """The notebook's training recipe, every number from params; epochs logged by DVCLive."""
+    import keras
+    from dvclive import Live
+    from dvclive.keras import DVCLiveCallback
+
+    seed_everything(seed)
+    set_precision(mixed_precision)
+    with strategy_scope(distribute):
+        net = build_model(
+            embedding_matrix, x.shape[1], units, spatial_dropout, dropout, dense_dropout
+        )
+        compile_model(net, learning_rate, weight_decay)
+    lr_schedule = keras.callbacks.ReduceLROnPlateau(
+        monitor="val_loss" if validation_split else "loss", factor=lr_factor, patience=lr_patience
+    )
+    with Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None) as live:
+        net.fit(
+            x,
+            keras.utils.to_categorical(y, 2),
+            epochs=epochs,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            callbacks=[lr_schedule, DVCLiveCallback(live=live), *extra_callbacks],
+            verbose=1
+            if sys.stdout.isatty()
+            else 2,  # a bar on a terminal, a line per epoch in logs
+        )
+    return net

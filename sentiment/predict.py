@@ -69,7 +69,7 @@ def predict(
     if usable:
         model = load_model(model_path)
         x = text.encode(
-            [cleaned[i] for i in usable],
+            text.split_words(cleaned[i] for i in usable),
             index,
             encoding["max_seq"],
             encoding["padding"],

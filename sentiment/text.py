@@ -3,19 +3,19 @@
 Same rules as the legacy class: lower-case, replace its default filter characters by
 spaces, split on single spaces, rank words by count (ties keep first-appearance order),
 put the OOV token at index 1, and map every word ranked at or beyond `max_vocab` to it.
-Speed comes from doing the character work on many reviews at once: reviews are joined,
-lower-cased and filtered in one pass (a byte-level translate of the UTF-8 text, exact
-because every filter character is ASCII and UTF-8 never uses ASCII bytes inside a
-multi-byte character), and words are counted by `collections.Counter` in C.
+Speed comes from never touching single words in Python: reviews are lower-cased and
+filtered a chunk at a time (a byte-level translate of the UTF-8 text, exact because every
+filter character is ASCII and UTF-8 never uses ASCII bytes inside a multi-byte
+character), then split, counted and looked up by Arrow compute kernels, and padded by
+NumPy scatter.
 """
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from operator import itemgetter
+from typing import Any
 
 import numpy as np
 
@@ -35,18 +35,21 @@ def clean(text: str, strip_html: bool = False) -> str:
     return _HTML_BREAK.sub(" ", text) if strip_html else text
 
 
-def _normalise(text: str) -> str:
-    """Lower-case and turn filter characters into spaces, as Keras 2 does."""
-    raw = text.lower().encode("utf-8", "surrogatepass").translate(_TO_SPACES)
-    return raw.decode("utf-8", "surrogatepass")
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")  # lone surrogates (from argv) survive
+
+
+def _normalise(text: str) -> bytes:
+    """Lower-case and turn filter characters into spaces, as Keras 2 does (UTF-8 bytes)."""
+    return _utf8(text.lower()).translate(_TO_SPACES)
 
 
 def words(text: str) -> list[str]:
     """Keras 2's `text_to_word_sequence` with its defaults."""
-    return [w for w in _normalise(text).split(" ") if w]
+    return [w.decode("utf-8", "surrogatepass") for w in _normalise(text).split(b" ") if w]
 
 
-def _normalised(texts: Iterable[str]) -> Iterator[str]:
+def _normalised(texts: Iterable[str]) -> Iterator[bytes]:
     """`_normalise` of each text, computed a chunk of texts at a time."""
     chunk: list[str] = []
     for text in itertools.chain(texts, [None]):
@@ -56,26 +59,49 @@ def _normalised(texts: Iterable[str]) -> Iterator[str]:
                 continue
         if not chunk:
             break
-        parts = _normalise(_SEPARATOR.join(chunk)).split(_SEPARATOR)
+        parts = _normalise(_SEPARATOR.join(chunk)).split(_SEPARATOR.encode())
         if len(parts) != len(chunk):  # a review holds the separator itself: go one by one
             parts = [_normalise(t) for t in chunk]
         yield from parts
         chunk = []
 
 
-def fit_vocabulary(texts: Iterable[str], oov_token: str) -> list[str]:
-    """All words by rank: index i of the result has word index i + 1 (0 is padding)."""
-    counts: Counter[str] = Counter()
-    for normalised in _normalised(texts):
-        counts.update(normalised.split(" "))
-    counts.pop("", None)  # runs of spaces; removing it keeps the others' order
-    if oov_token in counts:
+def split_words(texts: Iterable[str]) -> tuple[Any, np.ndarray]:
+    """(every word of every text, in order, as an Arrow array; the word count of each text).
+
+    Fitting and encoding both start from this, so the training texts are split once.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = pc.split_pattern(pa.array(list(_normalised(texts)), type=pa.large_binary()), b" ")
+    flat = lists.flatten()
+    nonempty = pc.not_equal(flat, pa.scalar(b"", pa.large_binary()))  # runs of spaces
+    text_of_word = np.repeat(np.arange(len(lists)), np.diff(lists.offsets.to_numpy()))
+    counts = np.bincount(
+        text_of_word[nonempty.to_numpy(zero_copy_only=False)], minlength=len(lists)
+    )
+    return flat.filter(nonempty), counts
+
+
+def fit_vocabulary(split: tuple[Any, np.ndarray], oov_token: str) -> list[str]:
+    """All words of `split_words(texts)` by rank: entry i has word index i + 1 (0 pads)."""
+    import pyarrow as pa
+
+    words, _ = split
+    encoded = words.dictionary_encode()  # dictionary in order of first appearance
+    counts = np.bincount(encoded.indices.to_numpy(), minlength=len(encoded.dictionary))
+    order = np.argsort(-counts, kind="stable")  # by count; ties keep first appearance
+    ranked = [
+        w.decode("utf-8", "surrogatepass")
+        for w in encoded.dictionary.take(pa.array(order)).to_pylist()
+    ]
+    if oov_token in ranked:
         raise PipelineError(
             f"encode.oov_token {oov_token!r} occurs as a word in the reviews; "
             "pick a token with a filtered character, such as '<oov>'"
         )
-    ranked = sorted(counts.items(), key=itemgetter(1), reverse=True)  # stable: ties keep order
-    return [oov_token] + [word for word, _ in ranked]
+    return [oov_token] + ranked
 
 
 def word_index(vocabulary: Sequence[str], max_vocab: int) -> dict[str, int]:
@@ -84,26 +110,35 @@ def word_index(vocabulary: Sequence[str], max_vocab: int) -> dict[str, int]:
 
 
 def encode(
-    texts: Iterable[str],
+    split: tuple[Any, np.ndarray],
     index: dict[str, int],
     max_seq: int,
     padding: str = "pre",
     truncating: str = "pre",
 ) -> np.ndarray:
-    """Sequences padded/truncated like `keras.utils.pad_sequences` (int32, value 0)."""
-    rows = []
-    for normalised in _normalised(texts):
-        seq = [index.get(w, OOV_INDEX) for w in normalised.split(" ") if w]
-        if len(seq) > max_seq:
-            seq = seq[-max_seq:] if truncating == "pre" else seq[:max_seq]
-        rows.append(seq)
-    out = np.zeros((len(rows), max_seq), dtype=np.int32)
-    for i, seq in enumerate(rows):
-        if seq:
-            if padding == "pre":
-                out[i, max_seq - len(seq) :] = seq
-            else:
-                out[i, : len(seq)] = seq
+    """`split_words(texts)` as token ids, padded/truncated like `keras.utils.pad_sequences`."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    words, lengths = split
+    by_index = sorted(index, key=index.__getitem__)
+    value_set = pa.array([_utf8(w) for w in by_index], type=pa.large_binary())
+    position = pc.index_in(words, value_set=value_set)
+    ids = np.asarray([index[w] for w in by_index] or [0], dtype=np.int32)
+    found = position.is_valid().to_numpy(zero_copy_only=False)
+    tokens = np.full(len(words), OOV_INDEX, dtype=np.int32)
+    tokens[found] = ids[position.drop_null().to_numpy()]
+
+    text = np.repeat(np.arange(len(lengths)), lengths)
+    within = np.arange(len(tokens)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    kept = np.minimum(lengths, max_seq)
+    first = lengths - kept if truncating == "pre" else np.zeros_like(lengths)
+    column = within - first[text]
+    keep = (column >= 0) & (column < kept[text])
+    if padding == "pre":
+        column = column + (max_seq - kept)[text]
+    out = np.zeros((len(lengths), max_seq), dtype=np.int32)
+    out[text[keep], column[keep]] = tokens[keep]
     return out
 
 

@@ -7,14 +7,14 @@ from sentiment.io import run_stage, save_array, write_json
 def main() -> None:
     p = params.read_section("encode")
     splits = {name: data.read_split(f"data/prepared/{name}.parquet") for name in ("train", "test")}
-    texts = {
-        name: [text.clean(t, p["strip_html"]) for t in frame["text"]]
+    words = {
+        name: text.split_words(text.clean(t, p["strip_html"]) for t in frame["text"])
         for name, frame in splits.items()
     }
-    vocabulary = text.fit_vocabulary(texts["train"], p["oov_token"])
+    vocabulary = text.fit_vocabulary(words["train"], p["oov_token"])
     index = text.word_index(vocabulary, p["max_vocab"])
     for name, frame in splits.items():
-        sequences = text.encode(texts[name], index, p["max_seq"], p["padding"], p["truncating"])
+        sequences = text.encode(words[name], index, p["max_seq"], p["padding"], p["truncating"])
         save_array(f"data/encoded/x_{name}.npy", sequences)
         save_array(f"data/encoded/y_{name}.npy", frame["label"].to_numpy("int64"))
     kept = vocabulary[: p["max_vocab"] - 1]

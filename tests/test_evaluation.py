@@ -69,3 +69,23 @@ def test_training_curve_joins_train_and_validation_by_epoch(tmp_path):
         ["1", "0.6", "0.6", "0.5", "0.5"],
         ["2", "0.8", "0.8", "0.7", "0.7"],
     ]
+
+
+def test_baseline_probabilities_separate_the_classes_it_was_fit_on():
+    from sentiment import baseline
+
+    train = ["a superb moving film", "superb acting", "a dull boring film", "boring and dull"] * 5
+    labels = np.array([1, 1, 0, 0] * 5)
+    probs = baseline.fit_predict(
+        train,
+        labels,
+        ["superb film", "dull film"],
+        ngram_max=2,
+        min_df=1,
+        max_features=None,
+        C=4.0,
+        max_iter=100,
+    )
+    assert probs.shape == (2, 2)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+    assert probs[0, 1] > 0.5 > probs[1, 1]

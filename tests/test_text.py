@@ -30,7 +30,7 @@ def keras2(texts, num_words, oov="<oov>"):
 @pytest.mark.parametrize("max_vocab", [2, 5, 20, 1000])
 def test_word_index_and_sequences_match_keras2(max_vocab):
     oracle = keras2(TEXTS, max_vocab)
-    vocabulary = text.fit_vocabulary(TEXTS, "<oov>")
+    vocabulary = text.fit_vocabulary(text.split_words(TEXTS), "<oov>")
     assert dict(zip(vocabulary, range(1, len(vocabulary) + 1))) == oracle.word_index
     index = text.word_index(vocabulary, max_vocab)
     ours = [[index.get(w, text.OOV_INDEX) for w in text.words(t)] for t in TEXTS]
@@ -53,26 +53,28 @@ def test_encode_matches_keras_pad_sequences(padding, truncating):
     expected = keras.utils.pad_sequences(
         oracle.texts_to_sequences(TEXTS), maxlen=7, padding=padding, truncating=truncating
     )
-    index = text.word_index(text.fit_vocabulary(TEXTS, "<oov>"), 30)
-    ours = text.encode(TEXTS, index, 7, padding, truncating)
+    index = text.word_index(text.fit_vocabulary(text.split_words(TEXTS), "<oov>"), 30)
+    ours = text.encode(text.split_words(TEXTS), index, 7, padding, truncating)
     assert ours.dtype == np.int32
     np.testing.assert_array_equal(ours, expected)
 
 
 def test_ties_keep_first_appearance_order():
-    vocabulary = text.fit_vocabulary(["zebra apple", "mango apple zebra mango"], "<oov>")
+    vocabulary = text.fit_vocabulary(
+        text.split_words(["zebra apple", "mango apple zebra mango"]), "<oov>"
+    )
     assert vocabulary == ["<oov>", "zebra", "apple", "mango"]
 
 
 def test_words_at_or_beyond_max_vocab_become_oov():
     index = text.word_index(["<oov>", "a", "b", "c"], max_vocab=3)
     assert index == {"<oov>": 1, "a": 2}
-    np.testing.assert_array_equal(text.encode(["c b a"], index, 3), [[1, 1, 2]])
+    np.testing.assert_array_equal(text.encode(text.split_words(["c b a"]), index, 3), [[1, 1, 2]])
 
 
 def test_oov_token_that_is_also_a_word_is_rejected():
     with pytest.raises(PipelineError, match="encode.oov_token 'unk' occurs as a word"):
-        text.fit_vocabulary(["an unk word"], "unk")
+        text.fit_vocabulary(text.split_words(["an unk word"]), "unk")
 
 
 def test_strip_html_removes_line_breaks_only_when_asked():
@@ -82,7 +84,9 @@ def test_strip_html_removes_line_breaks_only_when_asked():
 
 
 def test_empty_text_encodes_to_padding():
-    np.testing.assert_array_equal(text.encode(["", "  "], {"<oov>": 1}, 4), np.zeros((2, 4)))
+    np.testing.assert_array_equal(
+        text.encode(text.split_words(["", "  "]), {"<oov>": 1}, 4), np.zeros((2, 4))
+    )
 
 
 def test_bulk_path_matches_keras2_across_chunks_and_odd_characters():
@@ -92,9 +96,11 @@ def test_bulk_path_matches_keras2_across_chunks_and_odd_characters():
         " ".join(rng.choice(pool, size=rng.integers(0, 6))) for _ in range(2 * text._CHUNK + 7)
     ]
     oracle = keras2(texts, 50)
-    vocabulary = text.fit_vocabulary(texts, "<oov>")
+    vocabulary = text.fit_vocabulary(text.split_words(texts), "<oov>")
     assert dict(zip(vocabulary, range(1, len(vocabulary) + 1))) == oracle.word_index
     import keras
 
     expected = keras.utils.pad_sequences(oracle.texts_to_sequences(texts), maxlen=9)
-    np.testing.assert_array_equal(text.encode(texts, text.word_index(vocabulary, 50), 9), expected)
+    np.testing.assert_array_equal(
+        text.encode(text.split_words(texts), text.word_index(vocabulary, 50), 9), expected
+    )

@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 EXTRAS ?= dev
 BIN := $(abspath $(VENV))/bin
-STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 comma := ,
+STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 
 # DVC runs each stage's `python -m stages.…` through the shell: use the venv's python.
 export PATH := $(BIN):$(PATH)

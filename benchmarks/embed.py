@@ -63,7 +63,11 @@ def peak_rss_mib(command: list[str], cwd: str | None = None) -> tuple[float, flo
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); sys.exit(r.returncode)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code, *command], cwd=cwd, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, *command],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
     ).stdout
     return int(out.strip().splitlines()[-1]) / 1024, time.perf_counter() - start
 

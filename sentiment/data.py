@@ -21,10 +21,11 @@ def load_split(path: Path, split: str, cache_dir: str):
     `cache_dir` is a fresh temporary folder: the shared `datasets` cache can serve a stale
     copy of a different local folder with the same name, which would silently change data.
     """
-    from datasets import load_dataset
+    import datasets
 
+    datasets.disable_progress_bars()  # one line per stage in logs, not a bar per split
     try:
-        return load_dataset(str(path), split=split, cache_dir=cache_dir)
+        return datasets.load_dataset(str(path), split=split, cache_dir=cache_dir)
     except Exception as error:  # datasets raises many types for a bad folder; say which
         first = (str(error).splitlines() or [type(error).__name__])[0]
         raise PipelineError(
@@ -89,8 +90,8 @@ def check_split_sizes(splits: dict[str, pd.DataFrame]) -> None:
         for label, class_name in enumerate(LABEL_NAMES):
             if counts.get(label, 0) == 0:
                 raise PipelineError(
-                    f"prepare: the {name} split has no {class_name!r} review ({len(frame)} "
-                    "reviews in all); use more data (prepare.max_samples) or another test_size"
+                    f"the {name} split has no {class_name!r} review ({len(frame)} in all); "
+                    "use more reviews (prepare.max_samples) or another prepare.test_size"
                 )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.io import PipelineError
+from sentiment.io import PipelineError, read_json
 
 # Keras 2's default `filters` for Tokenizer and text_to_word_sequence.
 FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n'
@@ -144,8 +144,6 @@ def encode(
 
 def load_vocabulary(path: str) -> dict:
     """`vocab.json` from `encode`: {"oov_token", "max_vocab", "words"} (words by index - 1)."""
-    from sentiment.io import read_json
-
     vocab = read_json(path, "encode")
     ok = (
         isinstance(vocab, dict)

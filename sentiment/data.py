@@ -128,7 +128,8 @@ def _split(
             dataset, n_dropped = drop_empty(dataset)
             dropped += n_dropped
             share = None if max_samples is None else round(max_samples * len(dataset) / total)
-            splits[name] = to_frame(subsample(dataset, share, seed))
+            # shuffled: the files are ordered by label, and Keras' validation_split takes the tail
+            splits[name] = to_frame(subsample(dataset, share, seed).shuffle(seed=seed))
     return splits, dropped
 
 

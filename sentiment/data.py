@@ -95,41 +95,76 @@ def check_split_sizes(splits: dict[str, pd.DataFrame]) -> None:
                 )
 
 
+def drop_duplicates(dataset, seen: set[str] | None = None):
+    """Keep the first of each exact duplicate text, and drop texts already in `seen`.
+
+    IMDB's labelled reviews hold 418 duplicate texts; left in, a random split puts copies
+    of ~130 test reviews in train and the test score partly measures memory.
+    """
+    seen = set() if seen is None else set(seen)
+    keep = []
+    for i, review in enumerate(dataset["text"]):
+        if review not in seen:
+            seen.add(review)
+            keep.append(i)
+    return dataset.select(keep), len(dataset) - len(keep)
+
+
 def load_and_split(
-    path: Path, split: str, test_size: float, seed: int, max_samples: int | None
-) -> tuple[dict[str, pd.DataFrame], int]:
-    """Train/test frames and the number of empty reviews dropped.
+    path: Path,
+    split: str,
+    test_size: float,
+    seed: int,
+    max_samples: int | None,
+    dedupe: bool,
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Train/test frames and how many reviews were dropped, by reason.
 
     `random` is the notebook's split (train+test merged, then `train_test_split`);
     `official` keeps the dataset's own 25k/25k split, whose movies are disjoint.
+    With `dedupe`, exact duplicate texts are dropped first, so train and test share none.
     """
     with tempfile.TemporaryDirectory(prefix="prepare-") as cache_dir:
-        splits, dropped = _split(path, split, test_size, seed, max_samples, cache_dir)
+        if split == "random":
+            splits, dropped = _random_split(path, test_size, seed, max_samples, dedupe, cache_dir)
+        else:
+            splits, dropped = _official_split(path, seed, max_samples, dedupe, cache_dir)
     check_split_sizes(splits)
     return splits, dropped
 
 
-def _split(
-    path: Path, split: str, test_size: float, seed: int, max_samples: int | None, cache_dir: str
-) -> tuple[dict[str, pd.DataFrame], int]:
-    if split == "random":
-        merged = load_split(path, "train+test", cache_dir)
-        check_reviews(merged, "train+test")
-        merged, dropped = drop_empty(merged)
-        merged = subsample(merged, max_samples, seed)
-        parts = merged.train_test_split(test_size=test_size, seed=seed)
-        splits = {"train": to_frame(parts["train"]), "test": to_frame(parts["test"])}
-    else:
-        loaded = {name: load_split(path, name, cache_dir) for name in ("train", "test")}
-        total = sum(len(d) for d in loaded.values())
-        splits, dropped = {}, 0
-        for name, dataset in loaded.items():
-            check_reviews(dataset, name)
-            dataset, n_dropped = drop_empty(dataset)
-            dropped += n_dropped
-            share = None if max_samples is None else round(max_samples * len(dataset) / total)
-            # shuffled: the files are ordered by label, and Keras' validation_split takes the tail
-            splits[name] = to_frame(subsample(dataset, share, seed).shuffle(seed=seed))
+def _random_split(path, test_size, seed, max_samples, dedupe, cache_dir):
+    merged = load_split(path, "train+test", cache_dir)
+    check_reviews(merged, "train+test")
+    merged, empty = drop_empty(merged)
+    merged, duplicates = drop_duplicates(merged) if dedupe else (merged, 0)
+    merged = subsample(merged, max_samples, seed)
+    parts = merged.train_test_split(test_size=test_size, seed=seed)
+    splits = {"train": to_frame(parts["train"]), "test": to_frame(parts["test"])}
+    return splits, {"empty": empty, "duplicates": duplicates, "test_in_train": 0}
+
+
+def _official_split(path, seed, max_samples, dedupe, cache_dir):
+    loaded = {name: load_split(path, name, cache_dir) for name in ("train", "test")}
+    total = sum(len(d) for d in loaded.values())
+    dropped = {"empty": 0, "duplicates": 0, "test_in_train": 0}
+    for name, dataset in loaded.items():
+        check_reviews(dataset, name)
+        dataset, empty = drop_empty(dataset)
+        dropped["empty"] += empty
+        if dedupe:
+            dataset, duplicates = drop_duplicates(dataset)
+            dropped["duplicates"] += duplicates
+        loaded[name] = dataset
+    if dedupe:
+        loaded["test"], dropped["test_in_train"] = drop_duplicates(
+            loaded["test"], seen=set(loaded["train"]["text"])
+        )
+    splits = {}
+    for name, dataset in loaded.items():
+        share = None if max_samples is None else round(max_samples * len(dataset) / total)
+        # shuffled: the files are ordered by label, and Keras' validation_split takes the tail
+        splits[name] = to_frame(subsample(dataset, share, seed).shuffle(seed=seed))
     return splits, dropped
 
 
@@ -151,15 +186,17 @@ def no_reviews() -> pd.DataFrame:
     return pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype="int64")})
 
 
-def describe(splits: dict[str, pd.DataFrame], dropped: int) -> dict:
-    """What a reviewer wants to see of the data: sizes, balance, review lengths."""
+def describe(splits: dict[str, pd.DataFrame], dropped: dict[str, int]) -> dict:
+    """What a reviewer wants to see of the data: sizes, balance, leakage, review lengths."""
     lengths = np.array([len(text.words(t)) for t in splits["train"]["text"]])
+    train_texts = set(splits["train"]["text"])
     return {
         "reviews": {name: len(frame) for name, frame in splits.items()},
         "pos_share": {
             name: round(float(frame["label"].mean()), 4) for name, frame in splits.items()
         },
-        "dropped_empty": dropped,
+        "dropped": dropped,
+        "test_texts_in_train": int(sum(t in train_texts for t in splits["test"]["text"])),
         "train_length_words": {
             f"p{q}": int(np.percentile(lengths, q)) for q in (25, 50, 75, 95, 99)
         },

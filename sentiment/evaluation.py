@@ -4,24 +4,29 @@ so `dvc metrics show` / `dvc metrics diff` list every model side by side."""
 from __future__ import annotations
 
 import csv
+import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
+from sentiment import stats
 from sentiment.data import LABEL_NAMES
-from sentiment.io import atomic_path
+from sentiment.io import PipelineError, atomic_path
 
 MAX_CURVE_POINTS = 500  # keeps ROC/PR plot files small enough for Git and PR diffs
 
 
 def test_metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
-    """Accuracy, cross-entropy, ROC AUC, macro F1 and per-class scores.
+    """Accuracy, cross-entropy, ROC AUC, macro F1 and per-class scores, with 95% intervals.
 
-    `probs` is (n, 2): the predicted probability of each class.
+    `probs` is (n, 2): the predicted probability of each class. A review is called `pos`
+    when P(pos) > 0.5, the same rule the paired comparisons apply to saved predictions.
     """
     from sklearn.metrics import classification_report, log_loss, roc_auc_score
 
-    predicted = probs.argmax(axis=1)
+    predicted = (probs[:, 1] > 0.5).astype(np.int64)
     report = classification_report(
         labels,
         predicted,
@@ -43,6 +48,7 @@ def test_metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
             "f1": float(report[name]["f1-score"]),
             "support": int(report[name]["support"]),
         }
+    metrics.update(stats.metric_intervals(labels, probs[:, 1]))
     return _rounded(metrics)
 
 
@@ -97,3 +103,39 @@ def write_training_curve(live_dir: str | Path, path: str | Path) -> None:
     epochs = len(next(iter(columns.values()), []))
     rows = ([e + 1] + [values[e] for values in columns.values()] for e in range(epochs))
     write_csv(path, ["epoch", *columns], rows)
+
+
+def review_ids(texts: Iterable[str]) -> list[str]:
+    """A review's id is a hash of its text: the same review has the same id in any revision."""
+    return [hashlib.blake2b(t.encode("utf-8"), digest_size=8).hexdigest() for t in texts]
+
+
+def write_predictions(path: str | Path, ids: list[str], labels: np.ndarray, prob_pos) -> None:
+    """One row per test review (id, label, P(pos)), so two revisions compare review by review.
+
+    P(pos) is written with `repr` of its float32 value, which reads back exactly.
+    """
+    rows = (
+        (i, int(label), repr(float(np.float32(p)))) for i, label, p in zip(ids, labels, prob_pos)
+    )
+    write_csv(path, ["id", "label", "prob_pos"], rows)
+
+
+def read_predictions(source) -> pd.DataFrame:
+    """Predictions written by `write_predictions`, from a path or an open text file."""
+    try:
+        frame = pd.read_csv(source, dtype={"id": str, "label": "int64", "prob_pos": "float64"})
+    except (ValueError, pd.errors.ParserError) as error:
+        raise PipelineError(f"predictions file is unreadable ({error})") from None
+    if list(frame.columns) != ["id", "label", "prob_pos"]:
+        raise PipelineError(f"predictions file has columns {list(frame.columns)}")
+    return frame
+
+
+def summary(stage: str, metrics: dict) -> str:
+    """The stage's closing line: headline numbers with their 95% intervals."""
+    parts = []
+    for key, name in (("accuracy", "accuracy"), ("roc_auc", "ROC AUC")):
+        ci = metrics[f"{key}_ci"]
+        parts.append(f"{name} {metrics[key]:.4f} (95% CI {ci['low']:.4f}–{ci['high']:.4f})")
+    return f"{stage}: " + ", ".join(parts)

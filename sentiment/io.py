@@ -84,8 +84,12 @@ def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
     """Write sorted, indented JSON so equal data gives equal bytes."""
+    write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+def write_text(path: str | os.PathLike, content: str) -> None:
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        tmp.write_text(content, encoding="utf-8")
 
 
 def read_json(path: str | os.PathLike, stage: str) -> Any:

@@ -76,6 +76,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "test_size": fraction(low_open=True),
         "seed": integer(0),
         "max_samples": integer(4, nullable=True),
+        "dedupe": flag(),
         "unlabelled": flag(),
     },
     "encode": {

@@ -14,9 +14,34 @@ from pathlib import Path
 from sentiment.io import PipelineError
 
 
+QUEUED_EXPERIMENT = (".dvc", "tmp", "exps")  # where `dvc exp run --queue` runs a copy
+
+
+def workspace_root(cwd: Path | None = None) -> Path:
+    """The user's repository, also from inside a queued experiment's temporary copy.
+
+    Queued experiments run in `<repo>/.dvc/tmp/exps/<name>/`, a copy of what Git tracks,
+    so a relative path to data outside Git (`../shared/data/imdb`, a git-ignored folder)
+    must be read from `<repo>`, where the user wrote it.
+    """
+    cwd = (cwd or Path.cwd()).resolve()
+    parts = cwd.parts
+    if len(parts) > 4 and parts[-4:-1] == QUEUED_EXPERIMENT:
+        return Path(*parts[:-4])
+    return cwd
+
+
+def local_path(source: str) -> Path:
+    """`source` as written, or resolved against the user's repository when only it has it."""
+    path = Path(source).expanduser()
+    if path.exists() or path.is_absolute():
+        return path
+    return workspace_root() / path
+
+
 def is_local(source: str) -> bool:
     """A Hub id is `owner/name`; anything that exists here or looks like a path is local."""
-    if Path(source).expanduser().exists():
+    if local_path(source).exists():
         return True
     return source.startswith((".", "/", "~")) or source.count("/") != 1
 
@@ -46,7 +71,7 @@ def fetch(source: str, revision: str | None, repo_type: str, param: str) -> tupl
     """Return (local path, pinned id) for `source`; `param` names the key in errors."""
     section = param.split(".")[0]
     if is_local(source):
-        path = Path(source).expanduser()
+        path = local_path(source)
         if not path.exists():
             raise PipelineError(
                 f"{param}: no such file or directory {source!r}; set it to an existing "

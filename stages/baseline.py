@@ -8,10 +8,14 @@ def main() -> None:
     p = params.read_section("baseline")
     train = data.read_split("data/prepared/train.parquet")
     test = data.read_split("data/prepared/test.parquet")
+    labels = test["label"].to_numpy()
     probs = baseline.fit_predict(train["text"], train["label"].to_numpy(), test["text"], **p)
-    metrics = evaluation.test_metrics(test["label"].to_numpy(), probs)
+    metrics = evaluation.test_metrics(labels, probs)
+    evaluation.write_predictions(
+        "data/predictions/baseline.csv", evaluation.review_ids(test["text"]), labels, probs[:, 1]
+    )
     write_json("metrics/baseline.json", metrics)
-    print(f"baseline: accuracy {metrics['accuracy']:.4f}, ROC AUC {metrics['roc_auc']:.4f}")
+    print(evaluation.summary("baseline", metrics))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""evaluate: test-set metrics and the plots a reviewer compares across commits."""
+"""evaluate: test-set metrics with intervals, per-review predictions, and the plots."""
 
-from sentiment import evaluation, model, params
+from sentiment import data, evaluation, model, params
 from sentiment.io import PipelineError, load_array, run_stage, write_json
 
 
@@ -8,6 +8,12 @@ def main() -> None:
     p = params.read_section("evaluate")
     x = load_array("data/encoded/x_test.npy", "encode", "int32", 2)
     y = load_array("data/encoded/y_test.npy", "encode", "int64", 1)
+    test = data.read_split("data/prepared/test.parquet")
+    if len(test) != len(y):
+        raise PipelineError(
+            f"data/prepared/test.parquet has {len(test)} reviews but y_test has {len(y)}: "
+            "re-run `dvc repro encode`"
+        )
     net = model.load_model("models/model.keras")
     if net.input_shape[1] != x.shape[1]:
         raise PipelineError(
@@ -16,10 +22,13 @@ def main() -> None:
         )
     probs = net.predict(x, batch_size=p["batch_size"], verbose=0)
     metrics = evaluation.test_metrics(y, probs)
+    evaluation.write_predictions(
+        "data/predictions/bilstm.csv", evaluation.review_ids(test["text"]), y, probs[:, 1]
+    )
     evaluation.write_plots("metrics/plots", y, probs)
     evaluation.write_training_curve("models/live", "metrics/plots/training.csv")
     write_json("metrics/evaluate.json", metrics)
-    print(f"evaluate: accuracy {metrics['accuracy']:.4f}, ROC AUC {metrics['roc_auc']:.4f}")
+    print(evaluation.summary("evaluate", metrics))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ def main() -> None:
     p = params.read_section("prepare")
     path, pin = sources.fetch(p["dataset"], p["revision"], "dataset", "prepare.dataset")
     splits, dropped = data.load_and_split(
-        path, p["split"], p["test_size"], p["seed"], p["max_samples"]
+        path, p["split"], p["test_size"], p["seed"], p["max_samples"], p["dedupe"]
     )
     stats = data.describe(splits, dropped)
     stats["source"] = {"dataset": p["dataset"], "revision": pin}

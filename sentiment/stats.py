@@ -1,0 +1,118 @@
+"""How much of a number is signal: bootstrap intervals and paired tests on test predictions.
+
+A single test set of ~10,000 reviews leaves about ±0.6 points of sampling noise on ~90%
+accuracy, so every metric file carries a 95% interval and every comparison of two models
+on the same reviews is paired (same resamples, McNemar's exact test on the disagreements).
+
+Resampling is done through a (resamples, n) matrix of draw counts: each statistic is
+then a matrix product or a cumulative sum, never a Python loop over resamples.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+RESAMPLES = 1000  # bootstrap resamples for every interval (seeded: same input, same bytes)
+SEED = 0
+LEVEL = 0.95
+ALPHA = 0.05  # McNemar's p below this, with an interval clear of zero, is "better"/"worse"
+
+
+def draw_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
+    """(resamples, n) int32: how often each of n items is drawn in each bootstrap resample."""
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n, size=(resamples, n))
+    offsets = (np.arange(resamples) * n)[:, None]
+    return np.bincount((draws + offsets).ravel(), minlength=resamples * n).reshape(
+        resamples, n
+    ).astype(np.int32)
+
+
+def interval(samples: np.ndarray) -> dict[str, float]:
+    """The percentile interval of bootstrap samples, NaN-safe (a resample may lack a class)."""
+    tail = (1 - LEVEL) / 2 * 100
+    low, high = np.nanpercentile(samples, [tail, 100 - tail])
+    return {"low": round(float(low), 6), "high": round(float(high), 6)}
+
+
+def _accuracy(counts: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    return counts @ correct.astype(np.float64) / counts.sum(axis=1)
+
+
+def _f1_macro(counts: np.ndarray, labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    scores = []
+    for cls in (0, 1):
+        tp = counts @ ((labels == cls) & (predicted == cls)).astype(np.float64)
+        fp = counts @ ((labels != cls) & (predicted == cls)).astype(np.float64)
+        fn = counts @ ((labels == cls) & (predicted != cls)).astype(np.float64)
+        denominator = 2 * tp + fp + fn
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores.append(np.where(denominator > 0, 2 * tp / denominator, 0.0))
+    return (scores[0] + scores[1]) / 2
+
+
+def _roc_auc(counts: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Mann-Whitney AUC per resample; tied scores count one half, as in sklearn."""
+    order = np.argsort(scores, kind="stable")
+    sorted_scores = scores[order]
+    counts = counts[:, order].astype(np.float64)
+    positive = labels[order] == 1
+    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
+    pos = np.add.reduceat(counts * positive, starts, axis=1)  # per tie group
+    neg = np.add.reduceat(counts * ~positive, starts, axis=1)
+    below = np.cumsum(neg, axis=1) - neg
+    pairs = pos.sum(axis=1) * neg.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(pairs > 0, (pos * (below + neg / 2)).sum(axis=1) / pairs, np.nan)
+
+
+def metric_intervals(labels: np.ndarray, prob_pos: np.ndarray) -> dict[str, dict[str, float]]:
+    """95% bootstrap intervals of accuracy, macro F1 and ROC AUC over the test reviews."""
+    labels = np.asarray(labels)
+    prob_pos = np.asarray(prob_pos, dtype=np.float64)
+    predicted = (prob_pos > 0.5).astype(labels.dtype)
+    counts = draw_counts(len(labels))
+    return {
+        "accuracy_ci": interval(_accuracy(counts, predicted == labels)),
+        "f1_macro_ci": interval(_f1_macro(counts, labels, predicted)),
+        "roc_auc_ci": interval(_roc_auc(counts, labels, prob_pos)),
+    }
+
+
+def mcnemar_p(base_only: int, head_only: int) -> float:
+    """Exact two-sided McNemar p: of the reviews only one model gets right, is the split fair?"""
+    from scipy.stats import binomtest
+
+    n = base_only + head_only
+    return 1.0 if n == 0 else float(binomtest(min(base_only, head_only), n, 0.5).pvalue)
+
+
+def paired_comparison(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> dict:
+    """Head minus base accuracy on the same reviews: change, paired 95% interval, p, verdict."""
+    labels = np.asarray(labels)
+    base_right = (np.asarray(base_pos) > 0.5) == labels
+    head_right = (np.asarray(head_pos) > 0.5) == labels
+    change = head_right.astype(np.float64) - base_right
+    counts = draw_counts(len(labels))
+    base_only = int(np.sum(base_right & ~head_right))
+    head_only = int(np.sum(head_right & ~base_right))
+    result = {
+        "base_accuracy": float(base_right.mean()),
+        "head_accuracy": float(head_right.mean()),
+        "change": float(change.mean()),
+        "change_ci": interval(counts @ change / len(labels)),
+        "base_only": base_only,
+        "head_only": head_only,
+        "p_value": mcnemar_p(base_only, head_only),
+    }
+    result["verdict"] = verdict(result["change_ci"], result["p_value"])
+    return result
+
+
+def verdict(change_ci: dict[str, float], p_value: float) -> str:
+    """"better"/"worse" only when the interval clears zero and McNemar agrees."""
+    if p_value < ALPHA and change_ci["low"] > 0:
+        return "better"
+    if p_value < ALPHA and change_ci["high"] < 0:
+        return "worse"
+    return "within noise"

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from sentiment.io import PipelineError
 
-
 QUEUED_EXPERIMENT = (".dvc", "tmp", "exps")  # where `dvc exp run --queue` runs a copy
 
 

@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed-$(subst $(comma),-,$(EXTRAS))
 # DVC runs each stage's `python -m stages.…` through the shell: use the venv's python.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install repro test demo lint report bench
+.PHONY: install repro test demo lint report seeds experiments bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,19 @@ lint: install
 BASE ?= main
 report: install
 	python -m sentiment.report --base $(BASE)
+
+# One configuration over several seeds, as queued DVC experiments (each starts from the
+# committed params.yaml plus ARGS), run one after another; then `make experiments`.
+#   make seeds SEEDS="0 1 2" ARGS="-S train.units=64"
+SEEDS ?= 0 1 2
+ARGS ?=
+seeds: install
+	for seed in $(SEEDS); do dvc exp run --queue -S train.seed=$$seed $(ARGS) || exit 1; done
+	dvc exp run --run-all -j 1
+
+# Markdown table of this commit's experiments: grouped by params (seed excluded), mean ± std.
+experiments: install
+	python -m sentiment.report --experiments
 
 # Benchmarks (minutes; not part of the tests): writes benchmarks/results/*.json + summary.md.
 bench: install

@@ -101,17 +101,19 @@ def strategy_scope(distribute: str, devices: list[str] | None = None) -> Iterato
         yield None
 
 
-def seed_everything(seed: int) -> None:
-    """Same seed, same CPU result: seeds Python/NumPy/TF and turns on op determinism.
+def seed_everything(seed: int, deterministic: bool = True) -> None:
+    """Same seed, same result: seeds Python/NumPy/TF and, if asked, turns on op determinism.
 
     Op determinism costs some speed (notably on GPUs, where it also picks deterministic
-    cuDNN kernels); GPU results still differ from CPU results.
+    cuDNN kernels, and stops a run on an op that has none); `train.deterministic: false`
+    lets a GPU box trade repeatable bytes for speed. GPU results still differ from CPU ones.
     """
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
 
 
 def load_model(path: str):
@@ -151,6 +153,7 @@ def train(
     lr_factor: float,
     lr_patience: int,
     seed: int,
+    deterministic: bool,
     mixed_precision: bool,
     distribute: str,
     extra_callbacks: Sequence[Any] = (),
@@ -160,7 +163,7 @@ def train(
     from dvclive import Live
     from dvclive.keras import DVCLiveCallback
 
-    seed_everything(seed)
+    seed_everything(seed, deterministic)
     set_precision(mixed_precision)
     with strategy_scope(distribute):
         net = build_model(

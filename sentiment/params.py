@@ -110,6 +110,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "lr_factor": fraction(low_open=True),
         "lr_patience": integer(0),
         "seed": integer(0),
+        "deterministic": flag(),
         "mixed_precision": flag(),
         "distribute": choice("auto", "off"),
     },

@@ -1,15 +1,36 @@
-"""The pull-request report: metric and param changes against a base revision, as Markdown.
+"""Markdown reports that say how much of a difference is signal.
 
-The CI workflow posts its output as a PR comment; anyone can run it locally:
+`--base REV` (what `make report` and the PR comment print): `dvc metrics diff` and
+`dvc params diff` against REV, then, per model, a paired comparison of REV's and the
+workspace's predictions on the same test reviews. `--experiments`: the DVC experiments
+of this commit grouped by their params (seed excluded), mean ± std over seeds, each
+group compared with its reference group on the same reviews.
 
     python -m sentiment.report --base main          # or: make report BASE=main
+    python -m sentiment.report --experiments        # or: make experiments
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from sentiment import evaluation, stats
+from sentiment.io import PipelineError
+from sentiment.params import SCHEMA
+
+# model name -> (per-review predictions, metrics file)
+MODELS = {
+    "bilstm": ("data/predictions/bilstm.csv", "metrics/evaluate.json"),
+    "baseline": ("data/predictions/baseline.csv", "metrics/baseline.json"),
+}
+SEED_KEY = "train.seed"
 
 
 def dvc_markdown(*args: str) -> str:
@@ -17,15 +38,92 @@ def dvc_markdown(*args: str) -> str:
         [sys.executable, "-m", "dvc", *args, "--md"], capture_output=True, text=True
     )
     if result.returncode != 0:
-        raise SystemExit(f"report: `dvc {' '.join(args)}` failed: {result.stderr.strip()}")
+        raise PipelineError(f"`dvc {' '.join(args)}` failed: {result.stderr.strip()}")
     return result.stdout.strip() or "_No changes._"
 
 
+def read_at(path: str, rev: str | None):
+    """A file at a Git revision (DVC-tracked files from the cache or remote), or None."""
+    import dvc.api
+
+    try:
+        if rev is None:
+            return Path(path).read_text(encoding="utf-8")
+        return dvc.api.read(path, rev=rev, mode="r")
+    except Exception:  # missing file, object neither cached nor on the remote, unknown rev
+        return None
+
+
+def predictions_at(path: str, rev: str | None):
+    import io
+
+    content = read_at(path, rev)
+    return None if content is None else evaluation.read_predictions(io.StringIO(content))
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f}"
+
+
+def _interval_text(path: str, rev: str | None) -> str:
+    content = read_at(path, rev)
+    metrics = json.loads(content) if content else {}
+    ci = metrics.get("accuracy_ci")
+    if "accuracy" not in metrics:
+        return "no metrics"
+    if not ci:
+        return f"{_pct(metrics['accuracy'])}% (no interval recorded)"
+    return f"{_pct(metrics['accuracy'])}% (95% CI {_pct(ci['low'])}–{_pct(ci['high'])})"
+
+
+def paired_rows(base: str) -> list[str]:
+    """One table row per model, or one line saying why it cannot be paired."""
+    rows, notes = [], []
+    for model, (predictions, metrics) in MODELS.items():
+        head = predictions_at(predictions, None)
+        before = predictions_at(predictions, base)
+        sides = f"base {_interval_text(metrics, base)}, head {_interval_text(metrics, None)}"
+        if head is None or before is None:
+            where = "the workspace" if head is None else f"`{base}` (run `dvc pull`)"
+            notes.append(f"- **{model}**: no predictions in {where}; not paired. {sides}.")
+        elif list(head["id"]) != list(before["id"]):
+            notes.append(
+                f"- **{model}**: the test sets differ ({len(before)} vs {len(head)} reviews, "
+                f"`prepare` changed); not paired. {sides}."
+            )
+        else:
+            c = stats.paired_comparison(
+                head["label"].to_numpy(), before["prob_pos"].to_numpy(), head["prob_pos"].to_numpy()
+            )
+            rows.append(
+                f"| {model} | {_pct(c['base_accuracy'])} | {_pct(c['head_accuracy'])} "
+                f"| {100 * c['change']:+.2f} | {100 * c['change_ci']['low']:+.2f} to "
+                f"{100 * c['change_ci']['high']:+.2f} | {c['base_only']} / {c['head_only']} "
+                f"| {c['p_value']:.3g} | **{c['verdict']}** |"
+            )
+    table = []
+    if rows:
+        table = [
+            "| model | base acc % | head acc % | change (pt) | 95% CI (pt) "
+            "| only base right / only head right | McNemar p | verdict |",
+            "|---|---|---|---|---|---|---|---|",
+            *rows,
+        ]
+    return table + ([""] if rows and notes else []) + notes
+
+
 def build_report(base: str) -> str:
-    """Markdown with `dvc metrics diff` (all models) and `dvc params diff` against `base`."""
     return "\n".join(
         [
             f"## Results against `{base}`",
+            "",
+            "### Paired comparison on the same test reviews",
+            "",
+            *paired_rows(base),
+            "",
+            f"The change is paired-bootstrap resampled ({stats.RESAMPLES} resamples); McNemar's "
+            'exact test counts the reviews only one side gets right. "better"/"worse" '
+            f"needs p < {stats.ALPHA} and an interval clear of zero.",
             "",
             "### Metrics (`dvc metrics diff`)",
             "",
@@ -39,10 +137,143 @@ def build_report(base: str) -> str:
     )
 
 
+# --- experiments -------------------------------------------------------------------------
+
+
+def param_keys(row: dict) -> list[str]:
+    return [k for k in row if k.split(".")[0] in SCHEMA and "." in k and ":" not in k]
+
+
+def finished_experiments() -> tuple[dict, list[dict]]:
+    """(the workspace row, every finished experiment of this commit) from `dvc exp show`."""
+    import dvc.api
+
+    rows = dvc.api.exp_show()
+    workspace = next(r for r in rows if r["rev"] == "workspace")
+    runs = [
+        r
+        for r in rows
+        if r["typ"] != "baseline"
+        and r.get("State") in (None, "Success")
+        and r.get("metrics/evaluate.json:accuracy") is not None
+    ]
+    return workspace, runs
+
+
+def _value(value) -> str:
+    """A param as the user wrote it (`dvc exp show` turns integers into floats)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def group_runs(runs: list[dict]) -> dict[tuple, list[dict]]:
+    """Runs with the same params but the seed, in first-seen order, each sorted by seed."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for run in runs:
+        key = tuple((k, _value(run[k])) for k in param_keys(run) if k != SEED_KEY)
+        groups[key].append(run)
+    return {key: sorted(group, key=lambda r: r[SEED_KEY]) for key, group in groups.items()}
+
+
+def _summary(values: list[float]) -> tuple[str, str]:
+    array = np.array(values)
+    spread = f" ± {100 * array.std(ddof=1):.2f}" if len(array) > 1 else ""
+    return f"{100 * array.mean():.2f}{spread}", f"{_pct(array.min())}–{_pct(array.max())}"
+
+
+def _reference(groups: dict[tuple, list[dict]], varying: list[str]) -> dict[tuple, tuple]:
+    """Each group's reference: on the same test set (same prepare.*), the group that keeps
+    the most common value of every other varying key (the preset the variants change)."""
+    counts: dict[str, dict] = defaultdict(lambda: defaultdict(int))
+    for key, runs in groups.items():
+        for k, v in key:
+            counts[k][v] += len(runs)
+    modal = {k: max(values, key=values.get) for k, values in counts.items()}
+
+    def distance(key: tuple) -> int:
+        return sum(
+            1 for k, v in key if k in varying and not k.startswith("prepare.") and v != modal[k]
+        )
+
+    reference = {}
+    for key in groups:
+        test_set = {k: v for k, v in key if k.startswith("prepare.")}
+        peers = [g for g in groups if {k: v for k, v in g if k.startswith("prepare.")} == test_set]
+        reference[key] = min(peers, key=distance)
+    return reference
+
+
+def compare_groups(base_runs: list[dict], head_runs: list[dict]) -> str:
+    """The paired verdict of two groups, matched by seed, from the runs' saved predictions."""
+    path = MODELS["bilstm"][0]
+    seeds = {r[SEED_KEY]: r for r in base_runs}
+    pairs = [(seeds[r[SEED_KEY]], r) for r in head_runs if r[SEED_KEY] in seeds]
+    if not pairs:
+        return "no common seeds"
+    frames = [(predictions_at(path, b["rev"]), predictions_at(path, h["rev"])) for b, h in pairs]
+    if any(b is None or h is None for b, h in frames):
+        return "predictions missing (`dvc exp pull`?)"
+    if any(list(b["id"]) != list(h["id"]) for b, h in frames):
+        return "test sets differ"
+    labels = frames[0][1]["label"].to_numpy()
+    c = stats.paired_over_seeds(
+        labels,
+        [b["prob_pos"].to_numpy() for b, _ in frames],
+        [h["prob_pos"].to_numpy() for _, h in frames],
+    )
+    p_values = ", ".join(f"{p:.2g}" for p in c["p_values"])
+    return (
+        f"{100 * c['change']:+.2f} pt ({100 * c['change_ci']['low']:+.2f} to "
+        f"{100 * c['change_ci']['high']:+.2f}), McNemar p {p_values}: **{c['verdict']}**"
+    )
+
+
+def experiments_table() -> str:
+    workspace, runs = finished_experiments()
+    if not runs:
+        return "No finished experiments for this commit: queue some with `make seeds`."
+    groups = group_runs(runs)
+    keys = [k for k, _ in next(iter(groups))]
+    varying = [k for k in keys if len({dict(g)[k] for g in groups}) > 1]
+    shared = [
+        f"{k}={v}"
+        for k, v in next(iter(groups))
+        if k not in varying and _value(workspace.get(k)) != v
+    ]
+    reference = _reference(groups, varying)
+    lines = [
+        "| group | runs (seeds) | BiLSTM accuracy % (mean ± std) | min–max "
+        "| ROC AUC % (mean ± std) | min–max | baseline accuracy % | vs reference (paired) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, group in groups.items():
+        label = ", ".join(f"{k}={v}" for k, v in key if k in varying) or "all runs"
+        seeds = ", ".join(_value(r[SEED_KEY]) for r in group)
+        accuracy = _summary([r["metrics/evaluate.json:accuracy"] for r in group])
+        auc = _summary([r["metrics/evaluate.json:roc_auc"] for r in group])
+        baseline = _pct(np.mean([r["metrics/baseline.json:accuracy"] for r in group]))
+        versus = (
+            "reference" if reference[key] == key else compare_groups(groups[reference[key]], group)
+        )
+        lines.append(
+            f"| {label} | {len(group)} ({seeds}) | {accuracy[0]} | {accuracy[1]} | {auc[0]} "
+            f"| {auc[1]} | {baseline} | {versus} |"
+        )
+    header = "Every group also sets: " + (", ".join(shared) or "nothing beyond params.yaml")
+    return "\n".join([header, "", *lines])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base", default="main", help="Git revision to compare against")
-    print(build_report(parser.parse_args().base))
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--base", default="main", help="Git revision to compare against")
+    what.add_argument("--experiments", action="store_true", help="seed-grouped experiments table")
+    args = parser.parse_args()
+    try:
+        print(experiments_table() if args.experiments else build_report(args.base))
+    except PipelineError as error:
+        sys.exit(f"report: error: {error}")
 
 
 if __name__ == "__main__":

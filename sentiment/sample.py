@@ -93,18 +93,33 @@ configs:
 """
 
 
+PLANTED_DUPLICATES = {"within_train": 2, "test_in_train": 5}  # like IMDB's 418 duplicates
+
+
 def write_dataset(folder: Path, n_train: int, n_test: int, n_unlabelled: int, seed: int) -> Path:
-    """Balanced train/test and an unlabelled (-1) split, Parquet with HF features."""
+    """Balanced train/test and an unlabelled (-1) split, Parquet with HF features.
+
+    Like the real data, some texts repeat: two train reviews twice within train, and five
+    train reviews again in test (same label), so de-duplication has something to find.
+    """
     from datasets import ClassLabel, Dataset, Features, Value
 
     rng = np.random.default_rng(seed)
     (folder / "plain_text").mkdir(parents=True, exist_ok=True)
     (folder / "README.md").write_text(DATASET_CARD, encoding="utf-8")
+    splits = {}
     for split, n in (("train", n_train), ("test", n_test), ("unsupervised", n_unlabelled)):
         labels = [-1] * n if split == "unsupervised" else [i % 2 for i in range(n)]
         texts = [
             review(rng, max(label, 0) if label >= 0 else int(rng.integers(2))) for label in labels
         ]
+        splits[split] = texts, labels
+    train, test = splits["train"][0], splits["test"][0]
+    for i in range(PLANTED_DUPLICATES["within_train"]):
+        train[12 + i] = train[10 + i]  # same parity, so the same label
+    for i in range(PLANTED_DUPLICATES["test_in_train"]):
+        test[i] = train[20 + i]
+    for split, (texts, labels) in splits.items():
         label_type = Value("int64") if split == "unsupervised" else ClassLabel(names=["neg", "pos"])
         features = Features({"text": Value("string"), "label": label_type})
         dataset = Dataset.from_dict({"text": texts, "label": labels}, features=features)

@@ -23,9 +23,11 @@ def draw_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndar
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, n, size=(resamples, n))
     offsets = (np.arange(resamples) * n)[:, None]
-    return np.bincount((draws + offsets).ravel(), minlength=resamples * n).reshape(
-        resamples, n
-    ).astype(np.int32)
+    return (
+        np.bincount((draws + offsets).ravel(), minlength=resamples * n)
+        .reshape(resamples, n)
+        .astype(np.int32)
+    )
 
 
 def interval(samples: np.ndarray) -> dict[str, float]:
@@ -110,9 +112,36 @@ def paired_comparison(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.nda
 
 
 def verdict(change_ci: dict[str, float], p_value: float) -> str:
-    """"better"/"worse" only when the interval clears zero and McNemar agrees."""
+    """ "better"/"worse" only when the interval clears zero and McNemar agrees."""
     if p_value < ALPHA and change_ci["low"] > 0:
         return "better"
     if p_value < ALPHA and change_ci["high"] < 0:
         return "worse"
     return "within noise"
+
+
+def paired_over_seeds(labels: np.ndarray, base_runs: list, head_runs: list) -> dict:
+    """Two configurations, each run with the same seeds, compared on the same reviews.
+
+    Pairs are matched by seed. The interval resamples reviews for the seed-averaged change;
+    the verdict needs it clear of zero *and* every seed pair's McNemar test to agree, so a
+    difference that one lucky seed carries stays "within noise".
+    """
+    pairs = [paired_comparison(labels, b, h) for b, h in zip(base_runs, head_runs)]
+    labels = np.asarray(labels)
+    change = np.mean(
+        [
+            ((np.asarray(h) > 0.5) == labels).astype(np.float64) - ((np.asarray(b) > 0.5) == labels)
+            for b, h in zip(base_runs, head_runs)
+        ],
+        axis=0,
+    )
+    change_ci = interval(draw_counts(len(labels)) @ change / len(labels))
+    verdicts = {p["verdict"] for p in pairs}
+    pooled = verdict(change_ci, max(p["p_value"] for p in pairs))
+    return {
+        "change": float(change.mean()),
+        "change_ci": change_ci,
+        "p_values": [p["p_value"] for p in pairs],
+        "verdict": pooled if verdicts == {pooled} else "within noise",
+    }

@@ -6,6 +6,7 @@ from datasets import ClassLabel, Dataset, Features, Value, load_dataset
 
 from sentiment import data
 from sentiment.io import PipelineError
+from sentiment.sample import PLANTED_DUPLICATES
 
 
 def write_folder(folder, texts, labels, features=None, splits=("train", "test")):
@@ -24,18 +25,18 @@ LABELLED = Features({"text": Value("string"), "label": ClassLabel(names=["neg", 
 
 def test_random_split_is_the_notebooks_train_test_split(sample):
     dataset, _ = sample
-    splits, dropped = data.load_and_split(dataset, "random", 0.2, 0, None)
+    splits, dropped = data.load_and_split(dataset, "random", 0.2, 0, None, dedupe=False)
     expected = load_dataset(str(dataset), split="train+test").train_test_split(
         test_size=0.2, seed=0
     )
-    assert dropped == 0
+    assert dropped == {"empty": 0, "duplicates": 0, "test_in_train": 0}
     assert list(splits["train"]["text"]) == expected["train"]["text"]
     assert list(splits["test"]["label"]) == expected["test"]["label"]
 
 
 def test_official_split_keeps_the_datasets_own_train_and_test(sample, tmp_path):
     dataset, _ = sample
-    splits, _ = data.load_and_split(dataset, "official", 0.2, 0, None)
+    splits, _ = data.load_and_split(dataset, "official", 0.2, 0, None, dedupe=False)
     test = load_dataset(str(dataset), split="test", cache_dir=str(tmp_path))
     assert sorted(splits["test"]["text"]) == sorted(test["text"])
     assert list(splits["test"]["text"]) != test["text"]  # shuffled: the files are label-ordered
@@ -45,21 +46,51 @@ def test_official_split_keeps_the_datasets_own_train_and_test(sample, tmp_path):
 @pytest.mark.parametrize("split", ["random", "official"])
 def test_max_samples_takes_a_stratified_seeded_subset(sample, split):
     dataset, _ = sample
-    splits, _ = data.load_and_split(dataset, split, 0.25, 3, 200)
+    splits, _ = data.load_and_split(dataset, split, 0.25, 3, 200, dedupe=False)
     assert sum(len(f) for f in splits.values()) == 200
     for frame in splits.values():
         assert 0.4 < frame["label"].mean() < 0.6
-    again, _ = data.load_and_split(dataset, split, 0.25, 3, 200)
+    again, _ = data.load_and_split(dataset, split, 0.25, 3, 200, dedupe=False)
     assert again["train"].equals(splits["train"])
 
 
 def test_empty_reviews_are_dropped_and_counted(tmp_path):
     texts = ["good film", "", "   ", "bad film"] * 5
     folder = write_folder(tmp_path, texts, [1, 0, 1, 0] * 5, LABELLED)
-    splits, dropped = data.load_and_split(folder, "random", 0.5, 0, None)
-    assert dropped == 10
+    splits, dropped = data.load_and_split(folder, "random", 0.5, 0, None, dedupe=False)
+    assert dropped["empty"] == 10
     assert sum(len(f) for f in splits.values()) == 10
-    assert data.describe(splits, dropped)["dropped_empty"] == 10
+    assert data.describe(splits, dropped)["dropped"]["empty"] == 10
+
+
+@pytest.mark.parametrize("split", ["random", "official"])
+def test_dedupe_leaves_train_and_test_without_a_shared_text(sample, split):
+    dataset, _ = sample
+    splits, dropped = data.load_and_split(dataset, split, 0.2, 0, None, dedupe=True)
+    train, test = list(splits["train"]["text"]), list(splits["test"]["text"])
+    assert not set(train) & set(test)
+    assert len(set(train)) == len(train) and len(set(test)) == len(test)
+    planted = sum(PLANTED_DUPLICATES.values())
+    assert dropped["duplicates"] + dropped["test_in_train"] == planted
+    assert data.describe(splits, dropped)["test_texts_in_train"] == 0
+
+
+def test_without_dedupe_the_planted_duplicates_stay(sample):
+    dataset, _ = sample
+    splits, dropped = data.load_and_split(dataset, "official", 0.2, 0, None, dedupe=False)
+    assert dropped == {"empty": 0, "duplicates": 0, "test_in_train": 0}
+    described = data.describe(splits, dropped)
+    assert described["test_texts_in_train"] == PLANTED_DUPLICATES["test_in_train"]
+
+
+def test_dedupe_drops_repeats_within_each_side_and_test_copies_of_train(tmp_path):
+    train = ["good film", "bad film", "good film", "fine film"]
+    test = ["good film", "awful film", "nice film", "awful film"]
+    folder = write_folder(tmp_path, train + test, [1, 0, 1, 1] + [1, 0, 1, 0], LABELLED)
+    splits, dropped = data.load_and_split(folder, "official", 0.2, 0, None, dedupe=True)
+    assert sorted(splits["train"]["text"]) == ["bad film", "fine film", "good film"]
+    assert sorted(splits["test"]["text"]) == ["awful film", "nice film"]
+    assert dropped == {"empty": 0, "duplicates": 2, "test_in_train": 1}
 
 
 def test_missing_column_is_named(tmp_path):
@@ -70,19 +101,19 @@ def test_missing_column_is_named(tmp_path):
             str(folder / "plain_text" / f"{split}-00000-of-00001.parquet")
         )
     with pytest.raises(PipelineError, match=r"has columns \['review', 'label'\]; expected 'text'"):
-        data.load_and_split(folder, "random", 0.5, 0, None)
+        data.load_and_split(folder, "random", 0.5, 0, None, dedupe=False)
 
 
 def test_labels_outside_the_classes_are_rejected(tmp_path):
     folder = write_folder(tmp_path, ["a", "b", "c", "d"], [0, 1, 2, 1])
     with pytest.raises(PipelineError, match=r"has labels \[2\] outside the classes"):
-        data.load_and_split(folder, "random", 0.5, 0, None)
+        data.load_and_split(folder, "random", 0.5, 0, None, dedupe=False)
 
 
 def test_too_few_reviews_for_the_split_is_an_error(tmp_path):
     folder = write_folder(tmp_path, ["good", "bad", "fine", "meh"], [1, 1, 0, 0], LABELLED)
     with pytest.raises(PipelineError, match=r"the test split has no '(neg|pos)' review"):
-        data.load_and_split(folder, "random", 0.25, 0, None)
+        data.load_and_split(folder, "random", 0.25, 0, None, dedupe=False)
 
 
 def test_folder_without_the_split_names_the_layout(tmp_path):
@@ -90,12 +121,12 @@ def test_folder_without_the_split_names_the_layout(tmp_path):
     with pytest.raises(
         PipelineError, match=r"cannot load split 'test' .* expected the stanfordnlp/imdb layout"
     ):
-        data.load_and_split(folder, "official", 0.2, 0, None)
+        data.load_and_split(folder, "official", 0.2, 0, None, dedupe=False)
 
 
 def test_describe_reports_sizes_balance_and_length_percentiles(sample):
     dataset, _ = sample
-    splits, dropped = data.load_and_split(dataset, "random", 0.2, 0, None)
+    splits, dropped = data.load_and_split(dataset, "random", 0.2, 0, None, dedupe=False)
     stats = data.describe(splits, dropped)
     assert stats["reviews"] == {"train": 960, "test": 240}
     lengths = [len(t.split()) for t in splits["train"]["text"]]
@@ -107,7 +138,7 @@ def test_folders_with_the_same_name_never_share_a_cached_copy(tmp_path):
     first = write_folder(tmp_path / "a" / "imdb", ["good", "bad"] * 4, [1, 0] * 4, LABELLED)
     second = write_folder(tmp_path / "b" / "imdb", ["fine", "meh"] * 4, [1, 0] * 4, LABELLED)
     texts = [
-        set(data.load_and_split(folder, "random", 0.5, 0, None)[0]["train"]["text"])
+        set(data.load_and_split(folder, "random", 0.5, 0, None, dedupe=False)[0]["train"]["text"])
         for folder in (first, second)
     ]
     assert texts == [{"good", "bad"}, {"fine", "meh"}]

@@ -89,3 +89,25 @@ def test_baseline_probabilities_separate_the_classes_it_was_fit_on():
     assert probs.shape == (2, 2)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0)
     assert probs[0, 1] > 0.5 > probs[1, 1]
+
+
+def test_metrics_carry_intervals_around_the_point_estimates():
+    rng = np.random.default_rng(1)
+    labels = rng.integers(0, 2, 400)
+    pos = np.clip(labels * 0.4 + rng.random(400) * 0.6, 0, 1)
+    m = evaluation.test_metrics(labels, np.column_stack([1 - pos, pos]))
+    for key in ("accuracy", "f1_macro", "roc_auc"):
+        assert m[f"{key}_ci"]["low"] <= m[key] <= m[f"{key}_ci"]["high"]
+        assert m[f"{key}_ci"]["low"] < m[f"{key}_ci"]["high"]
+
+
+def test_predictions_round_trip_exactly_with_text_hash_ids(tmp_path):
+    texts = ["A fine film.", "Awful.", "A fine film."]
+    ids = evaluation.review_ids(texts)
+    assert ids[0] == ids[2] != ids[1] and len(ids[0]) == 16
+    probs = np.array([0.1234567, 0.9, 1 / 3], dtype=np.float32)
+    evaluation.write_predictions(tmp_path / "p.csv", ids, np.array([1, 0, 1]), probs)
+    frame = evaluation.read_predictions(tmp_path / "p.csv")
+    assert list(frame.columns) == ["id", "label", "prob_pos"]
+    assert list(frame["id"]) == ids and list(frame["label"]) == [1, 0, 1]
+    assert np.array_equal(frame["prob_pos"].to_numpy().astype(np.float32), probs)

@@ -93,7 +93,9 @@ def test_official_split_with_corpus_trained_vectors_runs_end_to_end(workspace):
     set_params(workspace, "embed", vectors="corpus", dim=16, epochs=2, min_count=1)
     dvc(workspace, "repro")
     stats = json.loads((workspace / "metrics/data.json").read_text())
-    assert stats["reviews"] == {"train": 600, "test": 600, "unlabelled": 200}
+    # the sample's planted duplicates: 2 within train, 5 test copies of train reviews
+    assert stats["reviews"] == {"train": 598, "test": 595, "unlabelled": 200}
+    assert stats["dropped"] == {"empty": 0, "duplicates": 2, "test_in_train": 5}
     embed = json.loads((workspace / "metrics/embed.json").read_text())
     assert embed["source"]["revision"] == "corpus:800 reviews"  # train + unlabelled, no test
     assert embed["coverage"] > 0.9

@@ -2,8 +2,6 @@
 
 import hashlib
 import json
-import subprocess
-import sys
 
 from conftest import dvc, run, stages_run
 from test_pipeline import set_params
@@ -82,29 +80,3 @@ def test_exp_run_with_a_mistyped_key_fails(workspace):
     result = dvc(workspace, "exp", "run", "-S", "+train.learnig_rate=0.003", check=False)
     assert result.returncode != 0
     assert "train.learnig_rate: unknown key (a typo?)" in result.stdout + result.stderr
-
-
-def test_report_names_the_changed_params_and_the_accuracy_delta(workspace):
-    set_params(workspace, "train", learning_rate=0.05, epochs=1)
-    dvc(workspace, "repro")
-    run(workspace, "git", "commit", "-qam", "faster, shorter training")
-    report = subprocess.run(
-        [sys.executable, "-m", "sentiment.report", "--base", "HEAD~1"],
-        cwd=workspace,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    assert report.startswith("## Results against `HEAD~1`")
-    params_rows = [line for line in report.splitlines() if "train." in line]
-    assert any("train.learning_rate" in r and "0.01" in r and "0.05" in r for r in params_rows)
-    assert any("train.epochs" in r for r in params_rows)
-    accuracy = [
-        line for line in report.splitlines() if "evaluate.json" in line and "| accuracy" in line
-    ]
-    assert len(accuracy) == 1
-    base, new, change = (cell.strip() for cell in accuracy[0].strip("|").split("|")[2:5])
-    assert (
-        float(change) == round(float(new) - float(base), 5)
-        or abs(float(change) - (float(new) - float(base))) < 1e-4
-    )

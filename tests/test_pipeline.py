@@ -76,6 +76,22 @@ def test_mistyped_key_fails_the_run_with_one_clear_line(workspace):
     assert "Traceback" not in result.stderr
 
 
+def test_targeted_repro_of_train_stops_on_a_mistyped_key_in_check_params(workspace):
+    set_params(workspace, "train", learning_rate=0.003, learnig_rate=0.003)
+    result = dvc(workspace, "repro", "train", check=False)
+    assert result.returncode != 0
+    assert stages_run(result) == ["check_params"]
+    assert "train.learnig_rate: unknown key (a typo?)" in result.stderr
+
+
+def test_check_params_marker_never_changes_so_valid_edits_rerun_only_their_stages(workspace):
+    marker = (workspace / "data/params_checked.txt").read_bytes()
+    set_params(workspace, "baseline", C=2.0)
+    assert stages_run(dvc(workspace, "repro", "baseline")) == ["check_params", "baseline"]
+    assert (workspace / "data/params_checked.txt").read_bytes() == marker
+    assert stages_run(dvc(workspace, "repro")) == []
+
+
 def test_invalid_value_stops_the_stage_before_it_writes(workspace):
     before = (workspace / "metrics/evaluate.json").read_bytes()
     set_params(workspace, "train", dropout=1.5)

@@ -41,6 +41,27 @@ def test_training_twice_on_the_cpu_gives_identical_metrics(workspace):
     assert (workspace / "metrics/plots/training.csv").read_bytes() == curve
 
 
+def test_going_back_to_a_setting_restores_embed_and_evaluate_from_the_run_cache(workspace):
+    outputs = [
+        "data/embedding_matrix.npy",
+        "metrics/embed.json",
+        "metrics/evaluate.json",
+        "metrics/plots/roc.csv",
+        "data/predictions/bilstm.csv",
+    ]
+    before = digests(workspace, outputs)
+    set_params(workspace, "embed", seed=1)  # unused by loaded vectors: nothing below re-runs
+    set_params(workspace, "evaluate", batch_size=16)
+    assert stages_run(dvc(workspace, "repro")) == ["check_params", "embed", "evaluate"]
+    set_params(workspace, "embed", seed=0)
+    set_params(workspace, "evaluate", batch_size=256)
+    back = dvc(workspace, "repro")
+    assert stages_run(back) == []  # check_params too: params.yaml has its old bytes again
+    for name in ("embed", "evaluate"):
+        assert f"Stage '{name}' is cached - skipping run, checking out outputs" in back.stdout
+    assert digests(workspace, outputs) == before
+
+
 def test_push_then_fresh_clone_pull_is_up_to_date_and_reruns_nothing(workspace, tmp_path):
     remote = tmp_path / "remote"
     dvc(workspace, "remote", "add", "-d", "storage", str(remote))

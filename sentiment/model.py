@@ -116,6 +116,32 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
         tf.config.experimental.enable_op_determinism()
 
 
+def environment() -> dict:
+    """What software and device made a number, for `dvc metrics show` beside the metrics.
+
+    Two GPU boxes with different TensorFlow, Keras or CUDA builds give different numbers
+    for the same params; recording them says which one produced a result.
+    """
+    import platform
+
+    import keras
+    import tensorflow as tf
+
+    build = tf.sysconfig.get_build_info()
+    gpus = tf.config.list_physical_devices("GPU")
+    names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+    return {
+        "software": {
+            "python": platform.python_version(),
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "cuda_build": build.get("cuda_version", "none"),
+            "cudnn_build": build.get("cudnn_version", "none"),
+        },
+        "device": ", ".join(names) or "CPU",
+    }
+
+
 def load_model(path: str):
     """A trained model, loaded with Keras' safe_mode (no arbitrary code from the file)."""
     import zipfile

@@ -1,7 +1,14 @@
 """train: fit the BiLSTM on the encoded training split, logging each epoch with DVCLive."""
 
 from sentiment import model, params
-from sentiment.io import PipelineError, atomic_dir, atomic_path, load_array, run_stage
+from sentiment.io import (
+    PipelineError,
+    atomic_dir,
+    atomic_path,
+    load_array,
+    run_stage,
+    write_json,
+)
 
 
 def main() -> None:
@@ -19,6 +26,7 @@ def main() -> None:
     with atomic_dir("models/live") as live_dir, atomic_path("models/model.keras") as model_file:
         net = model.train(x, y, matrix, str(live_dir), **p)
         net.save(model_file)
+    write_json("metrics/train.json", model.environment())
 
 
 if __name__ == "__main__":

@@ -42,6 +42,12 @@ def test_repro_writes_every_output_and_leaves_the_pipeline_up_to_date(reproduced
 def test_metrics_show_lists_the_bilstm_and_the_baseline(reproduced):
     shown = json.loads(dvc(reproduced, "metrics", "show", "--json").stdout)
     files = next(iter(shown.values()))["data"]
+    software = files["metrics/train.json"]["data"]["software"]
+    import keras
+    import tensorflow as tf
+
+    assert (software["tensorflow"], software["keras"]) == (tf.__version__, keras.__version__)
+    assert files["metrics/train.json"]["data"]["device"] == "CPU"
     assert files["metrics/evaluate.json"]["data"]["accuracy"] > 0.5
     assert files["metrics/baseline.json"]["data"]["accuracy"] > 0.5
     assert files["metrics/embed.json"]["data"]["coverage"] > 0.5

@@ -22,7 +22,11 @@ from pathlib import Path
 from sentiment.io import PipelineError
 from sentiment.report import build_report
 
-PLOTS = ("Accuracy by epoch", "metrics/plots/confusion.csv")  # the ones a reviewer looks at
+# the plots a reviewer looks at: `dvc plots` id -> title
+PLOTS = {
+    "Accuracy by epoch": "Accuracy by epoch",
+    "metrics/plots/confusion.csv": "Confusion matrix (test)",
+}
 
 
 def dvc(*args: str) -> subprocess.CompletedProcess:
@@ -65,15 +69,15 @@ def render_plots(base: str, out: Path) -> list[str]:
     import vl_convert
 
     lines = []
-    for target in PLOTS:
+    for target, title in PLOTS.items():
         result = dvc("plots", "diff", base, "--show-vega", "--targets", target)
         if result.returncode != 0 or not result.stdout.strip():
-            lines.append(f"- {target}: not rendered ({_first_error(result)})")
+            lines.append(f"- {title}: not rendered ({_first_error(result)})")
             continue
         name = re.sub(r"[^a-z0-9]+", "-", target.lower()).strip("-") + ".png"
         png = vl_convert.vegalite_to_png(vl_spec=result.stdout, scale=1.5)
         (out / name).write_bytes(png)
-        lines.append(f"![{target}](./{name})")
+        lines.append(f"![{title}](./{name})")
     return lines
 
 

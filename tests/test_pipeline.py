@@ -1,6 +1,7 @@
 """The real `dvc repro` in a real Git repo, on the synthetic sample with tiny params."""
 
 import json
+import re
 
 import yaml
 from conftest import dvc, run, stages_run
@@ -123,3 +124,21 @@ def test_official_split_with_corpus_trained_vectors_runs_end_to_end(workspace):
     assert embed["coverage"] > 0.9
     assert json.loads((workspace / "metrics/evaluate.json").read_text())["accuracy"] > 0.5
     assert "up to date" in dvc(workspace, "status").stdout
+
+
+def mermaid_edges(text: str) -> set[tuple[str, str]]:
+    """Edges of `a --> b & c` lines (README) or `nodeN-->nodeM` lines (`dvc dag --mermaid`)."""
+    names = dict(re.findall(r'(node\d+)\["(\w+)"\]', text))
+    edges = set()
+    for left, right in re.findall(r"^\s*([\w ]+?)\s*-->\s*([\w &]+?)\s*$", text, re.MULTILINE):
+        for target in right.split("&"):
+            edges.add((names.get(left, left), names.get(target.strip(), target.strip())))
+    return edges
+
+
+def test_the_readmes_pipeline_graph_is_dvc_dag(reproduced):
+    readme = (reproduced / "README.md").read_text()
+    block = readme.split("```mermaid")[1].split("```")[0]
+    dag = dvc(reproduced, "dag", "--mermaid").stdout
+    assert mermaid_edges(block) == mermaid_edges(dag)
+    assert ("check_params", "train") in mermaid_edges(dag)

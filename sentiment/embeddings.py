@@ -2,11 +2,17 @@
 
 Vectors are memory-mapped (`mmap='r'`), so only the rows of vocabulary words are read:
 the 3.6 GB GoogleNews file is never loaded whole.
+
+A gensim `.model` file is a Python pickle, and unpickling can run any code the file
+names. It is therefore read by an unpickler that admits only what a saved KeyedVectors
+holds (the class itself, NumPy arrays, builtin containers), and its `.npy` arrays without
+pickle; anything else is refused before it runs.
 """
 
 from __future__ import annotations
 
 import hashlib
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -34,19 +40,85 @@ def vectors_file(path: Path) -> Path:
     return found[0]
 
 
+# Every global a KeyedVectors pickle (gensim 4) may name; nothing here runs code from data.
+SAFE_GLOBALS = {
+    ("gensim.models.keyedvectors", "KeyedVectors"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("copyreg", "_reconstructor"),
+    ("builtins", "object"),
+    ("collections", "OrderedDict"),
+}
+
+
+class _KeyedVectorsUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in SAFE_GLOBALS:
+            raise PipelineError(
+                f"embed.vectors: {self.file_name} asks to load {module}.{name}, which a "
+                "KeyedVectors file never holds; refused for safety (a .model file is a pickle "
+                "and could run code): use vectors from a source you trust, or word2vec .bin/.txt"
+            )
+        return super().find_class(module, name)
+
+
+def load_model_file(file: Path):
+    """A gensim `.model` KeyedVectors through the restricted unpickler; arrays memory-mapped."""
+    from gensim.models import KeyedVectors
+
+    with open(file, "rb") as handle:
+        unpickler = _KeyedVectorsUnpickler(handle, encoding="latin1")
+        unpickler.file_name = file.name
+        vectors = unpickler.load()
+    state = vars(vectors) if isinstance(vectors, KeyedVectors) else {}
+    if not {"index_to_key", "key_to_index", "vector_size"} <= set(state):
+        raise PipelineError(
+            f"embed.vectors: {file} is not a gensim 4 KeyedVectors file; "
+            "save it with gensim 4 (KeyedVectors.save) or use word2vec .bin/.txt"
+        )
+    if state.get("__scipys") or state.get("__recursive_saveloads"):
+        raise PipelineError(f"embed.vectors: {file} holds parts a KeyedVectors file never has")
+    for attribute in state.get("__numpys", []):
+        array_file = file.with_name(f"{file.name}.{attribute}.npy")
+        try:
+            array = np.load(array_file, mmap_mode="r", allow_pickle=False)
+        except (OSError, ValueError) as error:
+            raise PipelineError(
+                f"embed.vectors: {array_file} is missing or unreadable ({error}); "
+                "re-download the vectors"
+            ) from None
+        setattr(vectors, attribute, array)
+    for attribute in state.get("__ignoreds", []):
+        setattr(vectors, attribute, None)
+    shape = getattr(getattr(vectors, "vectors", None), "shape", None)
+    expected = (len(vectors.index_to_key), vectors.vector_size)
+    if shape != expected:
+        raise PipelineError(
+            f"embed.vectors: {file.name}'s vectors have shape {shape}, expected {expected} "
+            "(one row per word); the .npy does not belong to this .model: re-download both"
+        )
+    return vectors
+
+
 def load_vectors(path: Path, limit: int | None):
-    """gensim KeyedVectors; `.model` files are pickles, so load them only from trusted pins."""
+    """gensim KeyedVectors from a `.model` (restricted unpickling) or a word2vec file."""
     from gensim.models import KeyedVectors
 
     file = vectors_file(path)
     try:
         if file.name.endswith(".model"):
-            return KeyedVectors.load(str(file), mmap="r")
+            return load_model_file(file)
         binary = file.name.endswith(WORD2VEC_BINARY)
         return KeyedVectors.load_word2vec_format(str(file), binary=binary, limit=limit)
-    except (OSError, ValueError, EOFError, UnicodeDecodeError) as error:
-        first = (str(error).splitlines() or [type(error).__name__])[0]
-        raise PipelineError(f"embed.vectors: cannot load {file} ({first})") from None
+    except (OSError, ValueError, EOFError, UnicodeDecodeError, pickle.UnpicklingError) as error:
+        first = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        raise PipelineError(
+            f"embed.vectors: {file} is unreadable ({first}): re-download it"
+        ) from None
 
 
 def embedding_matrix(

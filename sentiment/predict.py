@@ -15,8 +15,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from sentiment import text
 from sentiment.data import LABEL_NAMES
 from sentiment.io import PipelineError, read_json
@@ -24,21 +22,37 @@ from sentiment.io import PipelineError, read_json
 EMPTY = "empty review: nothing to classify"
 
 
-def read_reviews(args: argparse.Namespace) -> list[str]:
+def split_lines(content: str) -> list[str]:
+    """One review per `\n`-terminated line. Other separators that may sit inside a review
+    (`\r`, `\u2028`, form feeds, …) stay in it, so N lines in always give N results out."""
+    lines = content.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
+
+
+def read_reviews(args: argparse.Namespace) -> list[tuple[int, str]]:
+    """(line number, text) of every review; for arguments, their position."""
     if args.reviews:
-        return list(args.reviews)
+        return list(enumerate(args.reviews, 1))
     if args.file:
         path = Path(args.file)
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            content = path.read_bytes().decode("utf-8")  # no newline translation
         except (OSError, UnicodeDecodeError) as error:
             raise PipelineError(f"cannot read {path}: {error}") from None
     elif sys.stdin.isatty():
         raise PipelineError("no reviews: pass them as arguments, with --file, or on stdin")
     else:
-        path, lines = Path("<stdin>"), sys.stdin.read().splitlines()
+        stream = getattr(sys.stdin, "buffer", None)
+        try:
+            content = stream.read().decode("utf-8") if stream else sys.stdin.read()
+        except UnicodeDecodeError as error:
+            raise PipelineError(f"cannot read <stdin>: {error}") from None
+        path = Path("<stdin>")
+    lines = list(enumerate(split_lines(content), 1))
     if args.jsonl or path.suffix == ".jsonl":
-        return [_jsonl_text(line, path, n) for n, line in enumerate(lines, 1) if line.strip()]
+        return [(n, _jsonl_text(line, path, n)) for n, line in lines if line.strip()]
     return lines
 
 
@@ -52,6 +66,45 @@ def _jsonl_text(line: str, path: Path, number: int) -> str:
     return record["text"]
 
 
+def check_encoding(encoding, path: str) -> None:
+    ok = (
+        isinstance(encoding, dict)
+        and isinstance(encoding.get("max_seq"), int)
+        and not isinstance(encoding.get("max_seq"), bool)
+        and encoding["max_seq"] >= 1
+        and encoding.get("padding") in ("pre", "post")
+        and encoding.get("truncating") in ("pre", "post")
+        and isinstance(encoding.get("strip_html"), bool)
+    )
+    if not ok:
+        raise PipelineError(
+            f"{path} is not an encoding written by encode: re-run `dvc repro -f encode`"
+        )
+
+
+def check_model(model, vocab: dict, encoding: dict, model_path: str) -> None:
+    """Model, vocabulary and encoding must come from one run, or results would be garbage."""
+    import keras
+
+    fix = "take all three from one run (`dvc pull` or `dvc repro`)"
+    if tuple(model.input_shape) != (None, encoding["max_seq"]):
+        raise PipelineError(
+            f"{model_path} expects input {tuple(model.input_shape)} but encoding.json says "
+            f"{encoding['max_seq']} tokens per review: {fix}"
+        )
+    if tuple(model.output_shape) != (None, len(LABEL_NAMES)):
+        raise PipelineError(
+            f"{model_path} outputs {tuple(model.output_shape)}, expected one probability per "
+            f"class {list(LABEL_NAMES)}: {fix}"
+        )
+    rows = [layer.input_dim for layer in model.layers if isinstance(layer, keras.layers.Embedding)]
+    if len(rows) != 1 or rows[0] < vocab["max_vocab"]:
+        raise PipelineError(
+            f"vocab.json uses word indices up to {vocab['max_vocab'] - 1} but {model_path}'s "
+            f"embedding has {rows[0] if rows else 'no'} rows: {fix}"
+        )
+
+
 def predict(
     reviews: list[str], model_path: str, vocab_path: str, encoding_path: str, batch_size: int = 512
 ) -> list[dict]:
@@ -60,6 +113,7 @@ def predict(
 
     vocab = text.load_vocabulary(vocab_path)
     encoding = read_json(encoding_path, "encode")
+    check_encoding(encoding, encoding_path)
     index = text.word_index(vocab["words"], vocab["max_vocab"])
     cleaned = [text.clean(r, encoding["strip_html"]) for r in reviews]
     usable = [i for i, r in enumerate(cleaned) if text.words(r)]
@@ -68,6 +122,7 @@ def predict(
     ]
     if usable:
         model = load_model(model_path)
+        check_model(model, vocab, encoding, model_path)
         x = text.encode(
             text.split_words(cleaned[i] for i in usable),
             index,
@@ -77,8 +132,8 @@ def predict(
         )
         probs = model.predict(x, batch_size=batch_size, verbose=0)
         for i, p in zip(usable, probs):
-            label = int(np.argmax(p))
-            results[i].update(label=LABEL_NAMES[label], p_pos=round(float(p[1]), 4), note=None)
+            label = int(p[1] > 0.5)  # the rule evaluate applies
+            results[i].update(label=LABEL_NAMES[label], p_pos=float(p[1]), note=None)
     return results
 
 
@@ -109,15 +164,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=512)
     args = parser.parse_args(argv)
     try:
+        numbered = read_reviews(args)
         results = predict(
-            read_reviews(args), args.model, args.vocab, args.encoding, args.batch_size
+            [review for _, review in numbered],
+            args.model,
+            args.vocab,
+            args.encoding,
+            args.batch_size,
         )
     except PipelineError as error:
         print(f"sentiment-predict: error: {error}", file=sys.stderr)
         sys.exit(1)
-    if args.json:
-        for r in results:
-            print(json.dumps({k: v for k, v in r.items() if k != "text"}, ensure_ascii=False))
+    if args.json:  # the line number and the text itself, so nothing can be misaligned;
+        # ASCII-escaped, so no separator inside a review can split a JSON line for any reader
+        for (line, _), r in zip(numbered, results):
+            print(json.dumps({"line": line, **r}, ensure_ascii=True))
     else:
         print_table(results)
 

@@ -64,8 +64,53 @@ def test_folder_must_hold_exactly_one_vectors_file(vectors, tmp_path):
 
 def test_broken_vectors_file_is_one_clear_error(tmp_path):
     (tmp_path / "w.bin").write_bytes(b"not word2vec")
-    with pytest.raises(PipelineError, match=r"^embed.vectors: cannot load .*w.bin"):
+    with pytest.raises(PipelineError, match=r"^embed.vectors: .*w.bin is unreadable .*re-download"):
         embeddings.load_vectors(tmp_path, None)
+
+
+class Payload:
+    """What an attacker would pickle: unpickling it calls os.system."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        import os
+
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_crafted_model_file_runs_nothing_and_is_refused(tmp_path):
+    import pickle
+
+    marker = tmp_path / "pwned"
+    folder = tmp_path / "vectors"
+    folder.mkdir()
+    (folder / "evil.model").write_bytes(pickle.dumps(Payload(marker)))
+    with pytest.raises(PipelineError, match=r"asks to load posix.system.*refused for safety"):
+        embeddings.load_vectors(folder, None)
+    assert not marker.exists()
+
+
+def test_a_model_file_whose_npy_has_the_wrong_shape_is_refused(vectors, tmp_path):
+    vectors.save(str(tmp_path / "w.model"), separately=["vectors"])
+    np.save(tmp_path / "w.model.vectors.npy", np.zeros((2, 4), dtype=np.float32))
+    with pytest.raises(PipelineError, match=r"vectors have shape \(2, 4\), expected \(3, 4\)"):
+        embeddings.load_vectors(tmp_path, None)
+
+
+def test_a_model_file_whose_npy_holds_pickled_objects_is_refused(vectors, tmp_path):
+    vectors.save(str(tmp_path / "w.model"), separately=["vectors"])
+    np.save(tmp_path / "w.model.vectors.npy", np.array([{"a": 1}], dtype=object))
+    with pytest.raises(PipelineError, match=r"w.model.vectors.npy is missing or unreadable"):
+        embeddings.load_vectors(tmp_path, None)
+
+
+def test_the_restricted_loader_reads_what_gensim_saved(vectors, tmp_path):
+    vectors.save(str(tmp_path / "w.model"), separately=["vectors"])
+    loaded = embeddings.load_vectors(tmp_path, None)
+    assert loaded.index_to_key == vectors.index_to_key
+    np.testing.assert_array_equal(loaded.vectors, vectors.vectors)
 
 
 def test_random_init_is_seeded_and_keeps_padding_zero():

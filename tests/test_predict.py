@@ -3,6 +3,7 @@
 import json
 import subprocess
 
+import numpy as np
 import pytest
 
 from sentiment import predict
@@ -18,7 +19,9 @@ def in_workspace(reproduced, monkeypatch):
 
 def results(capsys, *argv):
     predict.main(["--json", *argv])
-    return [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    out = capsys.readouterr().out
+    assert out.splitlines() == out.split("\n")[:-1]  # one JSON object per line, for any reader
+    return [json.loads(line) for line in out.split("\n")[:-1]]
 
 
 def test_odd_reviews_all_get_an_answer(in_workspace, capsys):
@@ -95,3 +98,68 @@ def test_console_script_prints_a_table_and_batches_many_reviews(reproduced, tmp_
     rows = result.stdout.splitlines()
     assert rows[0].split() == ["label", "p_pos", "review"]
     assert len(rows) == 1 + 10_000
+
+
+def test_one_result_per_newline_whatever_other_separators_a_review_holds(
+    in_workspace, capsys, tmp_path
+):
+    reviews = [
+        "superb film\u2028with a line separator",
+        "dull\rand a carriage return",
+        "awful\x0bvertical tab\x0cform feed\x1cfile separator\x85next line",
+        "fun",
+    ]
+    path = tmp_path / "reviews.txt"
+    path.write_bytes(("\n".join(reviews) + "\r\n").encode("utf-8"))
+    out = results(capsys, "--file", str(path))
+    assert [(r["line"], r["text"]) for r in out] == list(enumerate(reviews, 1))
+    assert all(r["label"] in {"neg", "pos"} for r in out)
+
+
+def test_jsonl_results_carry_their_line_numbers(in_workspace, capsys, tmp_path):
+    path = tmp_path / "reviews.jsonl"
+    path.write_text('{"text": "superb"}\n\n{"text": "awful\\u2028film"}\n')
+    out = results(capsys, "--file", str(path))
+    assert [(r["line"], r["text"]) for r in out] == [(1, "superb"), (3, "awful\u2028film")]
+
+
+def edit_json(path, **changes):
+    data = json.loads(path.read_text())
+    data.update(changes)
+    path.chmod(0o644)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize(
+    "file, changes, message",
+    [
+        ("encoding.json", {"padding": "middle"}, "is not an encoding written by encode"),
+        ("encoding.json", {"max_seq": 99}, "expects input (None, 64) but encoding.json says 99"),
+        ("vocab.json", {"max_vocab": 5000}, "embedding has 200 rows"),
+    ],
+)
+def test_mismatched_vocabulary_encoding_or_model_is_refused_before_predicting(
+    workspace, monkeypatch, capsys, file, changes, message
+):
+    monkeypatch.chdir(workspace)  # a private copy: the files are tampered with
+    edit_json(workspace / "models" / file, **changes)
+    with pytest.raises(SystemExit) as exit_info:
+        predict.main(["a superb film"])
+    assert exit_info.value.code == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("sentiment-predict: error: ") and message in line
+
+
+def test_predict_gives_evaluates_probabilities_for_the_test_reviews(reproduced, monkeypatch):
+    import pandas as pd
+
+    from sentiment import evaluation
+
+    monkeypatch.chdir(reproduced)
+    texts = list(pd.read_parquet("data/prepared/test.parquet")["text"])
+    got = predict.predict(
+        texts, "models/model.keras", "models/vocab.json", "models/encoding.json", 256
+    )
+    saved = evaluation.read_predictions("data/predictions/bilstm.csv")
+    np.testing.assert_allclose([r["p_pos"] for r in got], saved["prob_pos"], rtol=0, atol=1e-6)
+    assert [r["label"] for r in got] == ["pos" if p > 0.5 else "neg" for p in saved["prob_pos"]]

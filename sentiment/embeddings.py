@@ -143,6 +143,13 @@ def embedding_matrix(
     if keys:
         order = np.argsort(keys)  # read the memory map front to back
         matrix[np.asarray(rows)[order]] = vectors.vectors[np.asarray(keys)[order]]
+    broken = np.flatnonzero(~np.isfinite(matrix).all(axis=1))
+    if broken.size:
+        examples = ", ".join(repr(words[i - 1]) for i in broken[:3])
+        raise PipelineError(
+            f"embed.vectors: {broken.size} of the vocabulary's word vectors hold NaN or "
+            f"infinite values (e.g. {examples}): fix or re-download the vectors"
+        )
     real_words = max(min(len(words), max_vocab - 1) - 1, 1)
     return matrix, len(rows) / real_words
 

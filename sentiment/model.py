@@ -8,11 +8,14 @@ the fused cuDNN kernel and on a CPU the same code runs unchanged.
 from __future__ import annotations
 
 import contextlib
+import math
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
+
+from sentiment.io import PipelineError
 
 CUDNN_SETTINGS = {
     "activation": "tanh",
@@ -149,7 +152,6 @@ def load_model(path: str):
 
     import keras
 
-    from sentiment.io import PipelineError
 
     if not Path(path).is_file():
         raise PipelineError(f"{path} is missing: run `dvc repro train` (or `dvc pull`) first")
@@ -160,6 +162,32 @@ def load_model(path: str):
         raise PipelineError(
             f"{path} is unreadable ({first}): re-run `dvc repro -f train`"
         ) from None
+
+
+def stop_on_non_finite_loss():
+    """A callback that fails the stage at the first NaN/inf loss, before any model is saved.
+
+    Keras' TerminateOnNaN only stops training, and the stage would then save a broken model
+    and exit 0; raising instead unwinds through the atomic writers, so nothing is written.
+    """
+    import keras
+
+    class StopOnNonFiniteLoss(keras.callbacks.Callback):
+        epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            loss = (logs or {}).get("loss")
+            if loss is not None and not math.isfinite(float(loss)):
+                raise PipelineError(
+                    f"the training loss became {float(loss)} at epoch {self.epoch + 1}, batch "
+                    f"{batch + 1}: lower train.learning_rate or check the embedding matrix; "
+                    "no model was written"
+                )
+
+    return StopOnNonFiniteLoss()
 
 
 def train(
@@ -206,7 +234,12 @@ def train(
             epochs=epochs,
             batch_size=batch_size,
             validation_split=validation_split,
-            callbacks=[lr_schedule, DVCLiveCallback(live=live), *extra_callbacks],
+            callbacks=[
+                stop_on_non_finite_loss(),
+                lr_schedule,
+                DVCLiveCallback(live=live),
+                *extra_callbacks,
+            ],
             verbose=1
             if sys.stdout.isatty()
             else 2,  # a bar on a terminal, a line per epoch in logs

@@ -8,6 +8,8 @@ section whenever anything in it changes.
 
 from __future__ import annotations
 
+import math
+import reprlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +34,8 @@ def _is_int(v: Any) -> bool:
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool)
+    """A finite int or float: YAML's .inf and .nan would only fail later, deep in a library."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
 def integer(minimum: int, nullable: bool = False) -> Rule:
@@ -40,7 +43,7 @@ def integer(minimum: int, nullable: bool = False) -> Rule:
 
 
 def positive() -> Rule:
-    return Rule("a number > 0", lambda v: _is_number(v) and v > 0)
+    return Rule("a finite number > 0", lambda v: _is_number(v) and v > 0)
 
 
 def fraction(low_open: bool, high_open: bool = True) -> Rule:
@@ -103,7 +106,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "dropout": fraction(low_open=False),
         "dense_dropout": fraction(low_open=False),
         "learning_rate": positive(),
-        "weight_decay": Rule("a number >= 0", lambda v: _is_number(v) and v >= 0),
+        "weight_decay": Rule("a finite number >= 0", lambda v: _is_number(v) and v >= 0),
         "batch_size": integer(1),
         "epochs": integer(1),
         "validation_split": fraction(low_open=False),
@@ -127,11 +130,20 @@ SCHEMA: dict[str, dict[str, Rule]] = {
 }
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring = 2, 3, 3, 40
+
+
+def short(value: Any) -> str:
+    """A value as it may appear in a one-line message: bounded, even for YAML alias bombs."""
+    return _SHORT.repr(value)
+
+
 def section_problems(name: str, section: Any) -> list[str]:
     """Every problem in one section, one line each: key, bad value, what is allowed."""
     rules = SCHEMA[name]
     if not isinstance(section, dict):
-        return [f"{name}: expected a mapping of {', '.join(rules)}, got {section!r}"]
+        return [f"{name}: expected a mapping of {', '.join(rules)}, got {short(section)}"]
     problems = []
     for key in section:
         if key not in rules:
@@ -145,18 +157,35 @@ def section_problems(name: str, section: Any) -> list[str]:
             continue
         if not rule.ok(value):
             allowed = rule.allowed + (" or null" if rule.nullable else "")
-            problems.append(f"{name}.{key}: got {value!r}; expected {allowed}")
+            problems.append(f"{name}.{key}: got {short(value)}; expected {allowed}")
     return problems
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice (plain YAML keeps the last one, silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {str(key)[:40]!r} appears twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep)
 
 
 def load_params(path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
     except FileNotFoundError:
         raise PipelineError(f"{path} not found: run stages from the repository root") from None
     except yaml.YAMLError as error:
-        first = str(error).splitlines()[0]
-        raise PipelineError(f"{path} is not valid YAML ({first}): fix the file") from None
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PipelineError(f"{path} is not valid YAML ({problem}{where}): fix the file") from None
     if not isinstance(data, dict):
         raise PipelineError(f"{path} must be a mapping of sections ({', '.join(SCHEMA)})")
     return data

@@ -128,3 +128,10 @@ def test_corpus_vectors_are_repeatable_and_cover_the_corpus_words():
     assert set(first.index_to_key) == {"a", "superb", "film", "dull", "acting"}
     other = embeddings.train_vectors(sentences, dim=8, window=2, epochs=2, min_count=1, seed=4)
     assert not np.array_equal(first.vectors, other.vectors)
+
+
+def test_non_finite_vectors_are_refused_naming_how_many_words(tmp_path):
+    (tmp_path / "w.txt").write_text("3 2\ngood 0.1 0.2\nbad nan 0.3\nfilm inf -inf\n")
+    vectors = embeddings.load_vectors(tmp_path, None)
+    with pytest.raises(PipelineError, match=r"2 of the vocabulary's word vectors hold NaN or inf"):
+        embeddings.embedding_matrix(["<oov>", "good", "bad", "film"], 5, vectors, 2)

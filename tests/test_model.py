@@ -107,3 +107,30 @@ def test_mirrored_strategy_trains_across_two_virtual_cpu_devices():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "replicas 2 loss" in result.stdout
+
+
+def test_a_non_finite_loss_fails_training_with_one_line(tmp_path):
+    from sentiment.io import PipelineError
+
+    matrix = np.full((30, 4), np.nan, dtype=np.float32)  # NaN from the first batch on
+    x = np.random.default_rng(0).integers(0, 30, (32, 6)).astype("int32")
+    y = np.arange(32) % 2
+    settings = dict(
+        units=3,
+        spatial_dropout=0.0,
+        dropout=0.0,
+        dense_dropout=0.0,
+        learning_rate=0.01,
+        weight_decay=0.0,
+        batch_size=8,
+        epochs=2,
+        validation_split=0.0,
+        lr_factor=0.5,
+        lr_patience=1,
+        seed=0,
+        deterministic=True,
+        mixed_precision=False,
+        distribute="off",
+    )
+    with pytest.raises(PipelineError, match=r"loss became nan at epoch 1, batch 1: lower"):
+        model.train(x, y, matrix, str(tmp_path / "live"), **settings)

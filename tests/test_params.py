@@ -49,7 +49,25 @@ def test_the_shipped_params_are_valid_and_match_the_notebook():
             "train",
             "learning_rate",
             "fast",
-            "train.learning_rate: got 'fast'; expected a number > 0",
+            "train.learning_rate: got 'fast'; expected a finite number > 0",
+        ),
+        (
+            "train",
+            "learning_rate",
+            float("inf"),
+            "train.learning_rate: got inf; expected a finite number > 0",
+        ),
+        (
+            "train",
+            "weight_decay",
+            float("nan"),
+            "train.weight_decay: got nan; expected a finite number >= 0",
+        ),
+        (
+            "prepare",
+            "test_size",
+            float("nan"),
+            "prepare.test_size: got nan; expected a number in (0, 1)",
         ),
         ("encode", "padding", "middle", "encode.padding: got 'middle'; expected one of pre, post"),
         (
@@ -104,3 +122,24 @@ def test_broken_yaml_is_one_clear_error(tmp_path):
     path.write_text("train: {units: [1,\n")
     with pytest.raises(PipelineError, match=r"params.yaml is not valid YAML .*: fix the file"):
         params.load_params(path)
+
+
+def test_a_key_given_twice_is_an_error_not_the_last_value(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("prepare:\n  seed: 0\n  seed: 1\n")
+    with pytest.raises(
+        PipelineError, match=r"not valid YAML \(key 'seed' appears twice, line 3, column 3\)"
+    ):
+        params.load_params(path)
+
+
+def test_nested_aliases_are_reported_in_a_short_line(tmp_path):
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for name, previous in zip("bcdefgh", "abcdefg"):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    path = tmp_path / "params.yaml"
+    path.write_text("\n".join(lines) + "\ntrain:\n  units: *h\n")
+    problems = params.all_problems(params.load_params(path))  # 9**8 strings, never expanded
+    units = [line for line in problems if line.startswith("train.units")]
+    assert len(units) == 1 and len(units[0]) < 200
+    assert max(len(line) for line in problems) < 200

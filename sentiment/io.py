@@ -1,20 +1,24 @@
-"""Stage plumbing: clear failures and outputs that are either complete or absent.
+"""Stage plumbing: clear failures, and outputs that are all old or all new.
 
-Every output is written to a temporary sibling and moved into place only once it
-is complete, so a stage killed midway leaves the previous output (or none), never
-a truncated file that DVC would then cache.
+A stage writes every output into one temporary folder (`STAGING/<stage>-…/`) and moves
+them into place together only once all are complete, so a stage killed or failing
+midway leaves the previous outputs (or none) — never new arrays beside an old
+vocabulary, nor a truncated file that DVC would then cache. Whatever an earlier killed
+run left behind is removed when the stage next completes. Single-file helpers write through
+a temporary sibling (`.<name>.tmp-…`) for the same reason.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import shutil
 import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,18 +33,92 @@ def _terminate(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds, so temporary outputs are removed
 
 
+def write_failure(error: OSError) -> PipelineError | None:
+    """A full disk or an unwritable folder, said as what to do; None for other OS errors."""
+    where = f" ({error.filename})" if error.filename else ""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return PipelineError(f"no space left on the device{where}: free some space and re-run")
+    if error.errno == errno.EROFS:
+        return PipelineError(f"cannot write{where}: the file system is read-only")
+    if error.errno in (errno.EACCES, errno.EPERM):
+        return PipelineError(
+            f"cannot access{where}: {error.strerror}; fix the folder's permissions and re-run"
+        )
+    return None
+
+
 def run_stage(main: Callable[[], None]) -> None:
-    """Run a stage's main(): a PipelineError becomes one line and exit code 1.
+    """Run a stage's main(): a problem the user can fix becomes one line and exit code 1.
 
     SIGTERM (`kill`, a CI timeout) unwinds like Ctrl-C, so no temporary file is left.
     """
     signal.signal(signal.SIGTERM, _terminate)
     name = Path(sys.argv[0]).stem
     try:
-        main()
+        try:
+            main()
+        except OSError as error:
+            raise write_failure(error) or error from None
     except PipelineError as error:
         print(f"{name}: error: {error}", file=sys.stderr)
         sys.exit(1)
+
+
+STAGING = Path(".staging")  # git-ignored; one folder per running stage
+TMP_MARK = ".tmp-"  # in every temporary sibling's name: `.<name>.tmp-XXXX<suffix>`
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    """Move a finished file or folder onto `final` (a folder via a swap, never merged)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    if tmp.is_dir() and final.exists():
+        old = final.with_name(f".{final.name}{TMP_MARK}old")
+        shutil.rmtree(old, ignore_errors=True)
+        os.replace(final, old)
+        os.replace(tmp, final)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, final)
+
+
+def remove_leftovers(stage: str, finals: Iterable[Path]) -> None:
+    """Temporary files an earlier killed run of `stage` left (SIGKILL skips all cleanup)."""
+    for folder in STAGING.glob(f"{stage}-*"):
+        shutil.rmtree(folder, ignore_errors=True)
+    for final in finals:
+        for leftover in final.parent.glob(f".{final.name}{TMP_MARK}*"):
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+
+
+@contextlib.contextmanager
+def outputs(stage: str) -> Iterator[Callable[[str | os.PathLike], Path]]:
+    """Yield `path(final)`: where to write an output. All are published together on success.
+
+    On failure (an exception, Ctrl-C, SIGTERM) nothing is published and the temporary
+    folder is removed, so the outputs are all old or all new.
+    """
+    STAGING.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=STAGING))
+    planned: dict[Path, Path] = {}
+
+    def path(final: str | os.PathLike) -> Path:
+        slot = folder / str(len(planned))
+        slot.mkdir()
+        planned[Path(final)] = slot / Path(final).name
+        return planned[Path(final)]
+
+    try:
+        yield path
+        missing = [str(final) for final, tmp in planned.items() if not tmp.exists()]
+        if missing:
+            raise PipelineError(f"{stage} did not write {', '.join(missing)} (a bug)")
+        for final, tmp in planned.items():
+            _replace(tmp, final)
+        remove_leftovers(stage, planned)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        with contextlib.suppress(OSError):
+            STAGING.rmdir()  # only when no other stage is running
 
 
 @contextlib.contextmanager
@@ -48,7 +126,9 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path (same suffix, same folder); move it onto `path` on success."""
     final = Path(path)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=final.suffix, dir=final.parent)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{final.name}{TMP_MARK}", suffix=final.suffix, dir=final.parent
+    )
     os.close(fd)
     tmp = Path(tmp_name)
     tmp.unlink()  # writers such as Keras refuse to overwrite; let them create it
@@ -62,34 +142,14 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
-@contextlib.contextmanager
-def atomic_dir(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield an empty temporary folder that replaces `path` once the block succeeds."""
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", dir=final.parent))
-    try:
-        yield tmp
-        if final.exists():
-            old = final.with_name(f".{final.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(final, old)
-            os.replace(tmp, final)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, final)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def write_text(path: str | os.PathLike, content: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(content, encoding="utf-8")
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:
     """Write sorted, indented JSON so equal data gives equal bytes."""
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
-
-
-def write_text(path: str | os.PathLike, content: str) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_text(content, encoding="utf-8")
 
 
 def read_json(path: str | os.PathLike, stage: str) -> Any:

@@ -152,7 +152,6 @@ def load_model(path: str):
 
     import keras
 
-
     if not Path(path).is_file():
         raise PipelineError(f"{path} is missing: run `dvc repro train` (or `dvc pull`) first")
     try:

@@ -1,7 +1,7 @@
 """baseline: TF-IDF + logistic regression on prepare's split, metrics in evaluate's schema."""
 
 from sentiment import baseline, data, evaluation, params
-from sentiment.io import run_stage, write_json
+from sentiment.io import outputs, run_stage, write_json
 
 
 def main() -> None:
@@ -11,10 +11,10 @@ def main() -> None:
     labels = test["label"].to_numpy()
     probs = baseline.fit_predict(train["text"], train["label"].to_numpy(), test["text"], **p)
     metrics = evaluation.test_metrics(labels, probs)
-    evaluation.write_predictions(
-        "data/predictions/baseline.csv", evaluation.review_ids(test["text"]), labels, probs[:, 1]
-    )
-    write_json("metrics/baseline.json", metrics)
+    with outputs("baseline") as out:
+        ids = evaluation.review_ids(test["text"])
+        evaluation.write_predictions(out("data/predictions/baseline.csv"), ids, labels, probs[:, 1])
+        write_json(out("metrics/baseline.json"), metrics)
     print(evaluation.summary("baseline", metrics))
 
 

@@ -7,14 +7,13 @@ whose keys changed, and an invalid one stops `dvc repro <any target>` here.
 """
 
 from sentiment import params
-from sentiment.io import run_stage, write_text
-
-CHECKED = "data/params_checked.txt"
+from sentiment.io import outputs, run_stage, write_text
 
 
 def main() -> None:
     params.raise_if(params.all_problems(params.load_params()))
-    write_text(CHECKED, f"{params.PARAMS_FILE}: every section valid\n")
+    with outputs("check_params") as out:
+        write_text(out("data/params_checked.txt"), f"{params.PARAMS_FILE}: every section valid\n")
     print(f"{params.PARAMS_FILE}: every section valid")
 
 

@@ -1,7 +1,7 @@
 """embed: the embedding matrix for the vocabulary: pretrained, corpus-trained or random."""
 
 from sentiment import data, embeddings, params, sources, text
-from sentiment.io import run_stage, save_array, write_json
+from sentiment.io import outputs, run_stage, save_array, write_json
 
 
 def main() -> None:
@@ -28,11 +28,12 @@ def main() -> None:
         matrix, coverage = embeddings.embedding_matrix(
             vocab["words"], vocab["max_vocab"], vectors, p["dim"]
         )
-    save_array("data/embedding_matrix.npy", matrix)
-    write_json(
-        "metrics/embed.json",
-        {"coverage": round(coverage, 6), "source": {"vectors": p["vectors"], "revision": pin}},
-    )
+    with outputs("embed") as out:
+        save_array(out("data/embedding_matrix.npy"), matrix)
+        write_json(
+            out("metrics/embed.json"),
+            {"coverage": round(coverage, 6), "source": {"vectors": p["vectors"], "revision": pin}},
+        )
     print(f"embed: {matrix.shape} matrix, {coverage:.1%} of the vocabulary found")
 
 

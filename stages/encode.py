@@ -1,7 +1,7 @@
 """encode: fit the vocabulary on the training texts and turn both splits into int32 arrays."""
 
 from sentiment import data, params, text
-from sentiment.io import run_stage, save_array, write_json
+from sentiment.io import outputs, run_stage, save_array, write_json
 
 
 def main() -> None:
@@ -13,17 +13,18 @@ def main() -> None:
     }
     vocabulary = text.fit_vocabulary(words["train"], p["oov_token"])
     index = text.word_index(vocabulary, p["max_vocab"])
-    for name, frame in splits.items():
-        sequences = text.encode(words[name], index, p["max_seq"], p["padding"], p["truncating"])
-        save_array(f"data/encoded/x_{name}.npy", sequences)
-        save_array(f"data/encoded/y_{name}.npy", frame["label"].to_numpy("int64"))
     kept = vocabulary[: p["max_vocab"] - 1]
-    write_json(
-        "models/vocab.json",
-        {"oov_token": p["oov_token"], "max_vocab": p["max_vocab"], "words": kept},
-    )
     settings = ("max_seq", "padding", "truncating", "strip_html")
-    write_json("models/encoding.json", {key: p[key] for key in settings})
+    with outputs("encode") as out:  # arrays, vocabulary and settings: all new or all old
+        for name, frame in splits.items():
+            x = text.encode(words[name], index, p["max_seq"], p["padding"], p["truncating"])
+            save_array(out(f"data/encoded/x_{name}.npy"), x)
+            save_array(out(f"data/encoded/y_{name}.npy"), frame["label"].to_numpy("int64"))
+        write_json(
+            out("models/vocab.json"),
+            {"oov_token": p["oov_token"], "max_vocab": p["max_vocab"], "words": kept},
+        )
+        write_json(out("models/encoding.json"), {key: p[key] for key in settings})
     print(f"encode: {len(vocabulary) - 1} distinct words, kept {len(kept) - 1}")
 
 

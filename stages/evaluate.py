@@ -1,7 +1,7 @@
 """evaluate: test-set metrics with intervals, per-review predictions, and the plots."""
 
 from sentiment import data, evaluation, model, params
-from sentiment.io import PipelineError, load_array, run_stage, write_json
+from sentiment.io import PipelineError, load_array, outputs, run_stage, write_json
 
 
 def main() -> None:
@@ -22,12 +22,14 @@ def main() -> None:
         )
     probs = net.predict(x, batch_size=p["batch_size"], verbose=0)
     metrics = evaluation.test_metrics(y, probs)
-    evaluation.write_predictions(
-        "data/predictions/bilstm.csv", evaluation.review_ids(test["text"]), y, probs[:, 1]
-    )
-    evaluation.write_plots("metrics/plots", y, probs)
-    evaluation.write_training_curve("models/live", "metrics/plots/training.csv")
-    write_json("metrics/evaluate.json", metrics)
+    with outputs("evaluate") as out:
+        evaluation.write_predictions(
+            out("data/predictions/bilstm.csv"), evaluation.review_ids(test["text"]), y, probs[:, 1]
+        )
+        plots = out("metrics/plots")
+        evaluation.write_plots(plots, y, probs)
+        evaluation.write_training_curve("models/live", plots / "training.csv")
+        write_json(out("metrics/evaluate.json"), metrics)
     print(evaluation.summary("evaluate", metrics))
 
 

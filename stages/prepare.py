@@ -1,7 +1,7 @@
 """prepare: load the labelled reviews, split them, and describe the data."""
 
 from sentiment import data, params, sources
-from sentiment.io import run_stage, save_frame, write_json
+from sentiment.io import outputs, run_stage, save_frame, write_json
 
 
 def main() -> None:
@@ -18,9 +18,10 @@ def main() -> None:
         else data.no_reviews()
     )
     stats["reviews"]["unlabelled"] = len(unlabelled)
-    for name, frame in {**splits, "unlabelled": unlabelled}.items():
-        save_frame(f"data/prepared/{name}.parquet", frame)
-    write_json("metrics/data.json", stats)
+    with outputs("prepare") as out:
+        for name, frame in {**splits, "unlabelled": unlabelled}.items():
+            save_frame(out(f"data/prepared/{name}.parquet"), frame)
+        write_json(out("metrics/data.json"), stats)
     print(f"prepare: {stats['reviews']} reviews from {p['dataset']}@{pin}")
 
 

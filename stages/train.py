@@ -1,14 +1,7 @@
 """train: fit the BiLSTM on the encoded training split, logging each epoch with DVCLive."""
 
 from sentiment import model, params
-from sentiment.io import (
-    PipelineError,
-    atomic_dir,
-    atomic_path,
-    load_array,
-    run_stage,
-    write_json,
-)
+from sentiment.io import PipelineError, load_array, outputs, run_stage, write_json
 
 
 def main() -> None:
@@ -23,10 +16,10 @@ def main() -> None:
             f"x_train uses token index {x.max()} but the embedding matrix has {len(matrix)} rows: "
             "re-run `dvc repro embed`"
         )
-    with atomic_dir("models/live") as live_dir, atomic_path("models/model.keras") as model_file:
-        net = model.train(x, y, matrix, str(live_dir), **p)
-        net.save(model_file)
-    write_json("metrics/train.json", model.environment())
+    with outputs("train") as out:
+        net = model.train(x, y, matrix, str(out("models/live")), **p)
+        net.save(out("models/model.keras"))
+        write_json(out("metrics/train.json"), model.environment())
 
 
 if __name__ == "__main__":

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from sentiment.io import PipelineError, atomic_dir, atomic_path, load_array, save_array, write_json
+from sentiment.io import (
+    STAGING,
+    PipelineError,
+    atomic_path,
+    load_array,
+    outputs,
+    save_array,
+    write_json,
+)
 
 
 def test_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
@@ -17,16 +25,41 @@ def test_failed_write_keeps_the_previous_file_and_leaves_no_temporary(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
 
 
-def test_failed_directory_write_keeps_the_previous_directory(tmp_path):
-    target = tmp_path / "live"
-    with atomic_dir(target) as tmp:
-        (tmp / "metrics.json").write_text("old")
+def test_outputs_are_published_together_or_not_at_all(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with outputs("encode") as out:
+        write_json(out("models/vocab.json"), {"v": 1})
+        save_array(out("data/x.npy"), np.zeros(3, np.int32))
+        live = out("models/live")
+        live.mkdir()
+        (live / "epoch.tsv").write_text("old")
     with pytest.raises(RuntimeError):
-        with atomic_dir(target) as tmp:
-            (tmp / "metrics.json").write_text("new")
-            raise RuntimeError("killed")
-    assert (target / "metrics.json").read_text() == "old"
-    assert [p.name for p in tmp_path.iterdir()] == ["live"]
+        with outputs("encode") as out:
+            save_array(out("data/x.npy"), np.ones(3, np.int32))  # complete, but not published
+            (out("models/live")).mkdir()
+            raise RuntimeError("killed before vocab.json was written")
+    assert np.load("data/x.npy").sum() == 0  # all old
+    assert (tmp_path / "models/live/epoch.tsv").read_text() == "old"
+    assert not STAGING.exists()
+    with outputs("encode") as out:
+        save_array(out("data/x.npy"), np.ones(3, np.int32))
+        write_json(out("models/vocab.json"), {"v": 2})
+        (out("models/live")).mkdir()
+    assert np.load("data/x.npy").sum() == 3 and "2" in (tmp_path / "models/vocab.json").read_text()
+    assert list((tmp_path / "models/live").iterdir()) == []  # a folder is replaced, not merged
+
+
+def test_a_stage_removes_what_an_earlier_killed_run_left(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (STAGING / "encode-k1ll3d" / "0").mkdir(parents=True)
+    (STAGING / "train-other").mkdir()
+    (tmp_path / "data").mkdir()
+    litter = tmp_path / "data" / ".x.npy.tmp-abc123.npy"
+    litter.write_text("half")
+    with outputs("encode") as out:
+        save_array(out("data/x.npy"), np.zeros(3, np.int32))
+    assert not litter.exists() and not (STAGING / "encode-k1ll3d").exists()
+    assert (STAGING / "train-other").is_dir()  # another stage's run is not ours to remove
 
 
 def test_json_is_byte_stable(tmp_path):

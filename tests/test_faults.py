@@ -1,0 +1,107 @@
+"""Fault injection on the real stages: kills, a full disk and a read-only folder, at
+several points of a stage. Every time the outputs are all old or all new, the failure
+is one line, and the next `dvc repro` recovers and leaves no temporary file."""
+
+import hashlib
+import subprocess
+import sys
+
+import pytest
+from conftest import dvc, stages_run
+from test_pipeline import set_params
+
+from sentiment.demo import tool_env
+
+ENCODE_OUTPUTS = [
+    "data/encoded/x_train.npy",
+    "data/encoded/y_train.npy",
+    "data/encoded/x_test.npy",
+    "data/encoded/y_test.npy",
+    "models/vocab.json",
+    "models/encoding.json",
+]
+TRAIN_OUTPUTS = ["models/model.keras", "metrics/train.json", "models/live/metrics.json"]
+
+# Runs a stage with one fault at the Nth call of a function every output passes through.
+INJECT = """
+import errno, os, signal, sys, runpy
+import {module} as target
+real, calls = target.{name}, 0
+def faulty(*args, **kwargs):
+    global calls
+    calls += 1
+    if calls == {at}:
+        {fault}
+    return real(*args, **kwargs)
+target.{name} = faulty
+sys.argv = ["{stage}"]
+runpy.run_module("stages.{stage}", run_name="__main__")
+"""
+KILL = "os.kill(os.getpid(), signal.SIGKILL)"
+FULL_DISK = "raise OSError(errno.ENOSPC, 'No space left on device', str(args[-1]))"
+READ_ONLY = "raise OSError(errno.EROFS, 'Read-only file system', str(args[-1]))"
+
+
+def run_with_fault(workspace, stage, fault, at, target="os.replace"):
+    module, name = target.rsplit(".", 1)
+    code = INJECT.format(module=module, name=name, at=at, fault=fault, stage=stage)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=workspace, env=tool_env(), capture_output=True, text=True
+    )
+
+
+def digests(workspace, names):
+    return {n: hashlib.sha256((workspace / n).read_bytes()).hexdigest() for n in names}
+
+
+def litter(workspace):
+    """Temporary files anywhere in the workspace's data, models and metrics, or staged."""
+    found = [p for d in ("data", "models", "metrics") for p in (workspace / d).rglob(".*.tmp-*")]
+    staged = list((workspace / ".staging").glob("*")) if (workspace / ".staging").exists() else []
+    return found + staged
+
+
+# encode writes six outputs (six os.replace calls into its staging folder), then publishes
+@pytest.mark.parametrize("at", [1, 3, 6])
+def test_encode_killed_at_any_point_before_publishing_leaves_all_old_outputs(workspace, at):
+    set_params(workspace, "encode", max_vocab=150)
+    before = digests(workspace, ENCODE_OUTPUTS)
+    result = run_with_fault(workspace, "encode", KILL, at)
+    assert result.returncode == -9
+    assert digests(workspace, ENCODE_OUTPUTS) == before
+    assert litter(workspace)  # a SIGKILL skips every cleanup: the next run must do it
+
+
+@pytest.mark.parametrize(
+    "fault, message",
+    [
+        (FULL_DISK, "encode: error: no space left on the device ("),
+        (READ_ONLY, "encode: error: cannot write ("),
+    ],
+)
+def test_a_failed_write_is_one_line_and_leaves_all_old_outputs(workspace, fault, message):
+    set_params(workspace, "encode", max_vocab=150)
+    before = digests(workspace, ENCODE_OUTPUTS)
+    result = run_with_fault(workspace, "encode", fault, 4)
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(message)
+    assert digests(workspace, ENCODE_OUTPUTS) == before
+    assert litter(workspace) == []  # a failure (unlike a kill) cleans up after itself
+
+
+def test_after_kills_in_encode_and_train_repro_recovers_and_leaves_no_litter(workspace):
+    set_params(workspace, "encode", max_vocab=150)
+    assert run_with_fault(workspace, "encode", KILL, 5).returncode == -9
+    set_params(workspace, "train", learning_rate=0.002)
+    trained = digests(workspace, TRAIN_OUTPUTS)
+    # killed after training and saving, just before the last output: nothing is published
+    killed = run_with_fault(workspace, "train", KILL, 1, target="sentiment.model.environment")
+    assert killed.returncode == -9
+    assert digests(workspace, TRAIN_OUTPUTS) == trained
+    assert litter(workspace)
+
+    ran = stages_run(dvc(workspace, "repro"))
+    assert ran == ["check_params", "encode", "embed", "train", "evaluate"]
+    assert litter(workspace) == []
+    assert "up to date" in dvc(workspace, "status").stdout

@@ -4,9 +4,11 @@ Generates once (in ~/.cache/imdb-sentiment-bench, outside the repo) a 3,000,000 
 float32 `KeyedVectors` in the `fse/word2vec-google-news-300` layout: random vectors,
 realistic keys (real words, their capitalised forms, and word_word phrases). Then runs,
 each in a fresh process, the `embed` stage (memory-mapped) and the notebook's plain
-`KeyedVectors.load`, and reports each one's peak resident memory.
+`KeyedVectors.load`, and reports each one's peak resident memory. With `--format bin` the
+same vectors as a word2vec `.bin` file (3.6 GB): the stage streams it keeping only the
+vocabulary's rows, against gensim's `load_word2vec_format`, which reads it whole.
 
-    python -m benchmarks.embed [--words 3000000]
+    python -m benchmarks.embed [--words 3000000] [--format model|bin]
 """
 
 from __future__ import annotations
@@ -55,6 +57,23 @@ def make_vectors(n: int, dim: int, vocabulary: list[str]) -> Path:
     return folder
 
 
+def make_bin(model_folder: Path) -> Path:
+    """The same vectors as one word2vec binary file, written a block at a time."""
+    folder = model_folder.with_name(model_folder.name + "-bin")
+    file = folder / "vectors.bin"
+    if file.exists():
+        return folder
+    from gensim.models import KeyedVectors
+
+    folder.mkdir(parents=True, exist_ok=True)
+    kv = KeyedVectors.load(str(model_folder / "word2vec-google-news-300.model"), mmap="r")
+    with open(file, "wb") as out:
+        out.write(f"{len(kv.index_to_key)} {kv.vector_size}\n".encode())
+        for i, key in enumerate(kv.index_to_key):
+            out.write(key.encode("utf-8") + b" " + np.asarray(kv.vectors[i], "<f4").tobytes())
+    return folder
+
+
 def peak_rss_mib(command: list[str], cwd: str | None = None) -> tuple[float, float]:
     """(peak RSS in MiB, wall seconds) of a child process."""
     start = time.perf_counter()
@@ -76,9 +95,12 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--words", type=int, default=3_000_000)
     parser.add_argument("--vocab", default="models/vocab.json", help="an encode output")
+    parser.add_argument("--format", choices=("model", "bin"), default="model")
     args = parser.parse_args()
     vocab = json.loads(Path(args.vocab).read_text())
     folder = make_vectors(args.words, 300, vocab["words"][1:])
+    if args.format == "bin":
+        folder = make_bin(folder)
     with tempfile.TemporaryDirectory() as work:
         (Path(work) / "models").mkdir()
         (Path(work) / "models" / "vocab.json").write_text(json.dumps(vocab))
@@ -91,12 +113,19 @@ def main() -> None:
         stage_rss, stage_s = peak_rss_mib(
             ["env", f"PYTHONPATH={env_path}", sys.executable, "-m", "stages.embed"], cwd=work
         )
-    model = str(folder / "word2vec-google-news-300.model")
-    plain = f"from gensim.models import KeyedVectors; KeyedVectors.load({model!r})"
+    if args.format == "bin":
+        plain = (
+            "from gensim.models import KeyedVectors; "
+            f"KeyedVectors.load_word2vec_format({str(folder / 'vectors.bin')!r}, binary=True)"
+        )
+    else:
+        model = str(folder / "word2vec-google-news-300.model")
+        plain = f"from gensim.models import KeyedVectors; KeyedVectors.load({model!r})"
     plain_rss, plain_s = peak_rss_mib([sys.executable, "-c", plain])
     report(
-        "embed",
+        "embed" if args.format == "model" else "embed_bin",
         {
+            "format": args.format,
             "vectors": f"{args.words} x 300 float32 ({args.words * 300 * 4 / 2**30:.2f} GiB)",
             "stage_peak_rss_mib": round(stage_rss),
             "stage_seconds": round(stage_s, 1),

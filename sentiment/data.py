@@ -45,9 +45,10 @@ def check_reviews(dataset, where: str) -> None:
         raise PipelineError(f"prepare.dataset: {where} 'text' is {text_type}, expected strings")
     label = dataset.features["label"]
     names = tuple(getattr(label, "names", LABEL_NAMES))
-    if len(names) != 2:
+    if names != LABEL_NAMES:
         raise PipelineError(
-            f"prepare.dataset: {where} 'label' has classes {list(names)}; this model needs 2"
+            f"prepare.dataset: {where} 'label' has classes {list(names)}; expected "
+            f"{list(LABEL_NAMES)} in that order (0 = neg, 1 = pos)"
         )
     labels = np.asarray(dataset["label"])
     if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() > 1):
@@ -174,6 +175,8 @@ def load_unlabelled(path: Path, max_samples: int | None, seed: int) -> pd.DataFr
         dataset = load_split(path, "unsupervised", cache_dir)
         if "text" not in dataset.column_names:
             raise PipelineError(f"prepare.dataset: 'unsupervised' has no 'text' column in {path}")
+        if dataset.data.column("text").null_count:  # unlabelled text is never checked by hand
+            dataset = dataset.filter(lambda row: row["text"] is not None)
         dataset, _ = drop_empty(dataset)
         if max_samples is not None and max_samples < len(dataset):
             dataset = dataset.shuffle(seed=seed).select(range(max_samples))

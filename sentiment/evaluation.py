@@ -97,9 +97,9 @@ def write_training_curve(live_dir: str | Path, path: str | Path) -> None:
     for split, prefix in (("train", ""), ("eval", "val_")):
         for metric in ("accuracy", "loss"):
             file = live_dir / split / f"{metric}.tsv"
-            if file.exists():
-                lines = file.read_text(encoding="utf-8").split("\n")[1:]
-                columns[prefix + metric] = [line.split("\t")[1] for line in lines if line]
+            if file.exists():  # columns by name: DVCLive may add some (e.g. a timestamp)
+                rows = list(csv.DictReader(file.open(encoding="utf-8"), delimiter="\t"))
+                columns[prefix + metric] = [row[metric] for row in rows]
     epochs = len(next(iter(columns.values()), []))
     rows = ([e + 1] + [values[e] for values in columns.values()] for e in range(epochs))
     write_csv(path, ["epoch", *columns], rows)

@@ -39,8 +39,13 @@ def local_path(source: str) -> Path:
 
 
 def is_local(source: str) -> bool:
-    """A Hub id is `owner/name`; anything that exists here or looks like a path is local."""
-    if local_path(source).exists():
+    """A Hub id is `owner/name`; anything that exists here or looks like a path is local.
+
+    `data/imdb` where a folder `data/` exists is a local path whose last part is missing,
+    not a Hub repo: the user is told the folder is missing, not that the Hub is offline.
+    """
+    path = local_path(source)
+    if path.exists() or path.parent.is_dir() and path.parent != workspace_root():
         return True
     return source.startswith((".", "/", "~")) or source.count("/") != 1
 

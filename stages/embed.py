@@ -17,14 +17,16 @@ def main() -> None:
                 for name in ("train", "unlabelled")
                 for t in data.read_split(f"data/prepared/{name}.parquet")["text"]
             ]
-            sentences = [text.words(t) for t in texts]
+            # the same tokens encode made: word2vec must see `<br />` removed if encode did
+            strip_html = params.read_section("encode")["strip_html"]
+            sentences = [text.words(text.clean(t, strip_html)) for t in texts]
             vectors = embeddings.train_vectors(
                 sentences, p["dim"], p["window"], p["epochs"], p["min_count"], p["seed"]
             )
-            pin = f"corpus:{len(texts)} reviews"
+            pin = f"corpus:{len(texts)} reviews, {len(vectors.index_to_key)} words"
         else:
             path, pin = sources.fetch(p["vectors"], p["revision"], "model", "embed.vectors")
-            vectors = embeddings.load_vectors(path, p["limit"])
+            vectors = embeddings.load_vectors(path, p["limit"], wanted=set(vocab["words"]))
         matrix, coverage = embeddings.embedding_matrix(
             vocab["words"], vocab["max_vocab"], vectors, p["dim"]
         )

@@ -142,3 +142,25 @@ def test_folders_with_the_same_name_never_share_a_cached_copy(tmp_path):
         for folder in (first, second)
     ]
     assert texts == [{"good", "bad"}, {"fine", "meh"}]
+
+
+def test_label_names_must_be_neg_then_pos(tmp_path):
+    swapped = Features({"text": Value("string"), "label": ClassLabel(names=["pos", "neg"])})
+    folder = write_folder(tmp_path, ["good", "bad", "fine", "meh"] * 2, [0, 1] * 4, swapped)
+    with pytest.raises(PipelineError, match=r"classes \['pos', 'neg'\]; expected \['neg', 'pos'\]"):
+        data.load_and_split(folder, "random", 0.5, 0, None, dedupe=False)
+
+
+def test_null_texts_in_the_unlabelled_split_are_dropped(tmp_path):
+    from sentiment.sample import DATASET_CARD
+
+    folder = tmp_path / "d"
+    (folder / "plain_text").mkdir(parents=True)
+    (folder / "README.md").write_text(DATASET_CARD)  # names the `unsupervised` split
+    for split in ("train", "test"):
+        write_folder(folder, ["good", "bad"], [1, 0], LABELLED, (split,))
+    Dataset.from_dict({"text": ["a fine film", None, "", "dull"], "label": [-1] * 4}).to_parquet(
+        str(folder / "plain_text" / "unsupervised-00000-of-00001.parquet")
+    )
+    frame = data.load_unlabelled(folder, None, 0)
+    assert list(frame["text"]) == ["a fine film", "dull"]

@@ -135,3 +135,37 @@ def test_non_finite_vectors_are_refused_naming_how_many_words(tmp_path):
     vectors = embeddings.load_vectors(tmp_path, None)
     with pytest.raises(PipelineError, match=r"2 of the vocabulary's word vectors hold NaN or inf"):
         embeddings.embedding_matrix(["<oov>", "good", "bad", "film"], 5, vectors, 2)
+
+
+@pytest.mark.parametrize("name, binary", [("w.bin", True), ("w.txt", False), ("w.bin.gz", True)])
+def test_word2vec_files_are_streamed_keeping_only_the_wanted_words(tmp_path, name, binary):
+    from gensim.models import KeyedVectors
+
+    rng = np.random.default_rng(0)
+    words = ["the", "café", "naïve", "film", "dull", "superb"]
+    kv = KeyedVectors(5)
+    kv.add_vectors(words, rng.normal(size=(len(words), 5)).astype(np.float32))
+    kv.save_word2vec_format(str(tmp_path / name), binary=binary)
+    expected = KeyedVectors.load_word2vec_format(str(tmp_path / name), binary=binary)
+
+    everything = embeddings.load_vectors(tmp_path, None)
+    assert everything.index_to_key == expected.index_to_key
+    np.testing.assert_array_equal(everything.vectors, expected.vectors)
+
+    some = embeddings.load_vectors(tmp_path, None, wanted={"café", "superb", "absent"})
+    assert some.index_to_key == ["café", "superb"]
+    np.testing.assert_array_equal(some.vectors, expected.vectors[[1, 5]])
+    assert embeddings.load_vectors(tmp_path, 2).index_to_key == ["the", "café"]
+
+
+def test_a_truncated_word2vec_file_is_unreadable(tmp_path):
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(4)
+    kv.add_vectors(["good", "bad"], np.ones((2, 4), np.float32))
+    kv.save_word2vec_format(str(tmp_path / "w.bin"), binary=True)
+    (tmp_path / "w.bin").write_bytes((tmp_path / "w.bin").read_bytes()[:-6])
+    with pytest.raises(
+        PipelineError, match=r"w.bin is unreadable \(the file ends inside a vector\)"
+    ):
+        embeddings.load_vectors(tmp_path, None)

@@ -58,16 +58,22 @@ def test_long_curves_are_thinned_but_keep_their_ends(tmp_path):
 
 def test_training_curve_joins_train_and_validation_by_epoch(tmp_path):
     live = tmp_path / "live" / "plots" / "metrics"
-    for split, values in (("train", ("0.6", "0.8")), ("eval", ("0.5", "0.7"))):
-        (live / split).mkdir(parents=True)
-        for metric in ("accuracy", "loss"):
-            rows = "".join(f"{i}\t{v}\n" for i, v in enumerate(values))
-            (live / split / f"{metric}.tsv").write_text(f"step\t{metric}\n{rows}")
+    values = {
+        ("train", "accuracy"): ("0.6", "0.8"),
+        ("train", "loss"): ("0.9", "0.4"),
+        ("eval", "accuracy"): ("0.5", "0.7"),
+        ("eval", "loss"): ("1.1", "0.6"),
+    }
+    for (split, metric), column in values.items():
+        (live / split).mkdir(parents=True, exist_ok=True)
+        # the value column is found by name, wherever DVCLive puts it
+        rows = "".join(f"{metric}-{i}\t{v}\t{i}\n" for i, v in enumerate(column))
+        (live / split / f"{metric}.tsv").write_text(f"timestamp\t{metric}\tstep\n{rows}")
     evaluation.write_training_curve(tmp_path / "live", tmp_path / "training.csv")
     assert read(tmp_path / "training.csv") == [
         ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"],
-        ["1", "0.6", "0.6", "0.5", "0.5"],
-        ["2", "0.8", "0.8", "0.7", "0.7"],
+        ["1", "0.6", "0.9", "0.5", "1.1"],
+        ["2", "0.8", "0.4", "0.7", "0.6"],
     ]
 
 

@@ -3,8 +3,11 @@
 import json
 import re
 
+import pandas as pd
 import yaml
 from conftest import dvc, run, stages_run
+
+from sentiment import text
 
 ALL_STAGES = ["check_params", "prepare", "encode", "embed", "train", "evaluate", "baseline"]
 
@@ -114,13 +117,22 @@ def test_invalid_value_stops_the_stage_before_it_writes(workspace):
 def test_official_split_with_corpus_trained_vectors_runs_end_to_end(workspace):
     set_params(workspace, "prepare", split="official", unlabelled=True)
     set_params(workspace, "embed", vectors="corpus", dim=16, epochs=2, min_count=1)
+    set_params(workspace, "encode", strip_html=True)
     dvc(workspace, "repro")
     stats = json.loads((workspace / "metrics/data.json").read_text())
     # the sample's planted duplicates: 2 within train, 5 test copies of train reviews
     assert stats["reviews"] == {"train": 598, "test": 595, "unlabelled": 200}
     assert stats["dropped"] == {"empty": 0, "duplicates": 2, "test_in_train": 5}
     embed = json.loads((workspace / "metrics/embed.json").read_text())
-    assert embed["source"]["revision"] == "corpus:800 reviews"  # train + unlabelled, no test
+    # train + unlabelled (no test), tokenized as encode does: `<br />` gone, so no word "br"
+    corpus = [
+        text.words(text.clean(t, strip_html=True))
+        for name in ("train", "unlabelled")
+        for t in pd.read_parquet(workspace / f"data/prepared/{name}.parquet")["text"]
+    ]
+    distinct = {w for words in corpus for w in words}
+    assert "br" not in distinct
+    assert embed["source"]["revision"] == f"corpus:798 reviews, {len(distinct)} words"
     assert embed["coverage"] > 0.9
     assert json.loads((workspace / "metrics/evaluate.json").read_text())["accuracy"] > 0.5
     assert "up to date" in dvc(workspace, "status").stdout
@@ -142,3 +154,37 @@ def test_the_readmes_pipeline_graph_is_dvc_dag(reproduced):
     dag = dvc(reproduced, "dag", "--mermaid").stdout
     assert mermaid_edges(block) == mermaid_edges(dag)
     assert ("check_params", "train") in mermaid_edges(dag)
+
+
+def imported_modules(path, root):
+    """Every `sentiment` module a file imports, directly or through other modules."""
+    import ast
+
+    found, todo = set(), [path]
+    while todo:
+        tree = ast.parse((root / todo.pop()).read_text())
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                if node.module == "sentiment":
+                    names = [f"sentiment.{alias.name}" for alias in node.names]
+                else:
+                    names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                file = name.replace(".", "/") + ".py"
+                if name.startswith("sentiment.") and file not in found:
+                    found.add(file)
+                    todo.append(file)
+    return found
+
+
+def test_every_stages_code_deps_are_exactly_the_modules_its_script_imports():
+    from sentiment.demo import ROOT
+
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    for name, stage in stages.items():
+        script = f"stages/{name}.py"
+        code_deps = {d for d in stage["deps"] if d.endswith(".py")}
+        assert code_deps == {script} | imported_modules(script, ROOT), name

@@ -51,3 +51,26 @@ def test_offline_hub_names_the_param_and_the_fix(monkeypatch):
     assert message.startswith("prepare.dataset: HF_HUB_OFFLINE=1 is set and")
     assert "set prepare.dataset to a local directory" in message
     assert "\n" not in message
+
+
+def test_a_missing_folder_inside_an_existing_one_is_a_missing_folder_not_a_hub_id(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sample").mkdir()
+    with pytest.raises(
+        PipelineError, match=r"^prepare.dataset: no such file or directory 'sample/imdb'"
+    ):
+        sources.fetch("sample/imdb", None, "dataset", "prepare.dataset")
+
+
+def test_queued_experiments_read_relative_sources_from_the_users_repository(tmp_path, monkeypatch):
+    repo = tmp_path / "repo"
+    (tmp_path / "shared" / "imdb").mkdir(parents=True)
+    copy = repo / ".dvc" / "tmp" / "exps" / "tmpab12cd"
+    copy.mkdir(parents=True)
+    monkeypatch.chdir(copy)
+    assert sources.workspace_root() == repo
+    assert sources.local_path("../shared/imdb") == repo / "../shared/imdb"
+    path, pin = sources.fetch("../shared/imdb", None, "dataset", "prepare.dataset")
+    assert path.resolve() == (tmp_path / "shared" / "imdb") and pin.startswith("sha256:")

@@ -61,6 +61,9 @@ def run(epochs: int | None, deterministic: bool) -> None:
         on_epoch_end=lambda *_: times.__setitem__(-1, time.perf_counter() - times[-1]),
     )
     gpus = tf.config.list_physical_devices("GPU")
+    peak = (
+        (lambda: tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20) if gpus else None
+    )
     with tempfile.TemporaryDirectory() as live_dir:
         net = model.train(x, y, matrix, live_dir, **p, extra_callbacks=[clock])
     probs = net.predict(packed["x_test"].astype(np.int32), batch_size=256, verbose=0)

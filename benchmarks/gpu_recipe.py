@@ -61,11 +61,9 @@ def run(epochs: int | None, deterministic: bool) -> None:
         on_epoch_end=lambda *_: times.__setitem__(-1, time.perf_counter() - times[-1]),
     )
     gpus = tf.config.list_physical_devices("GPU")
-    peak = (
-        (lambda: tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20) if gpus else None
-    )
     with tempfile.TemporaryDirectory() as live_dir:
         net = model.train(x, y, matrix, live_dir, **p, extra_callbacks=[clock])
+    peak_mib = round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20) if gpus else 0
     probs = net.predict(packed["x_test"].astype(np.int32), batch_size=256, verbose=0)
     metrics = evaluation.test_metrics(packed["y_test"], probs)
     out = Path(os.environ.get("OUT", "."))
@@ -78,11 +76,7 @@ def run(epochs: int | None, deterministic: bool) -> None:
         "accuracy_ci": metrics["accuracy_ci"],
         "roc_auc": metrics["roc_auc"],
         "seconds_per_epoch": [round(t, 1) for t in times],
-        "peak_gpu_memory_mib": round(
-            tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20
-        )
-        if gpus
-        else None,
+        "peak_gpu_memory_mib": peak_mib if gpus else None,
         **model.environment(),
     }
     (out / "gpu_recipe.json").write_text(json.dumps(result, indent=2) + "\n")

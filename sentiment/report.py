@@ -182,26 +182,30 @@ def _summary(values: list[float]) -> tuple[str, str]:
     return f"{100 * array.mean():.2f}{spread}", f"{_pct(array.min())}–{_pct(array.max())}"
 
 
-def _reference(groups: dict[tuple, list[dict]], varying: list[str]) -> dict[tuple, tuple]:
-    """Each group's reference: on the same test set (same prepare.*), the group that keeps
-    the most common value of every other varying key (the preset the variants change)."""
+def _modal(groups: dict[tuple, list[dict]]) -> dict[str, str]:
+    """Each param's most common value over all runs: what the variants change."""
     counts: dict[str, dict] = defaultdict(lambda: defaultdict(int))
     for key, runs in groups.items():
         for k, v in key:
             counts[k][v] += len(runs)
-    modal = {k: max(values, key=values.get) for k, values in counts.items()}
+    return {k: max(values, key=values.get) for k, values in counts.items()}
+
+
+def _test_set(key: tuple) -> dict:
+    return {k: v for k, v in key if k.startswith("prepare.")}
+
+
+def _reference(groups: dict[tuple, list[dict]], modal: dict[str, str]) -> dict[tuple, tuple]:
+    """Each group's reference: on the same test set (same prepare.*), the group that keeps
+    the most common value of every other param (the preset the variants change)."""
 
     def distance(key: tuple) -> int:
-        return sum(
-            1 for k, v in key if k in varying and not k.startswith("prepare.") and v != modal[k]
-        )
+        return sum(1 for k, v in key if not k.startswith("prepare.") and v != modal[k])
 
-    reference = {}
-    for key in groups:
-        test_set = {k: v for k, v in key if k.startswith("prepare.")}
-        peers = [g for g in groups if {k: v for k, v in g if k.startswith("prepare.")} == test_set]
-        reference[key] = min(peers, key=distance)
-    return reference
+    return {
+        key: min((g for g in groups if _test_set(g) == _test_set(key)), key=distance)
+        for key in groups
+    }
 
 
 def compare_groups(base_runs: list[dict], head_runs: list[dict]) -> str:
@@ -234,21 +238,24 @@ def experiments_table() -> str:
     if not runs:
         return "No finished experiments for this commit: queue some with `make seeds`."
     groups = group_runs(runs)
-    keys = [k for k, _ in next(iter(groups))]
-    varying = [k for k in keys if len({dict(g)[k] for g in groups}) > 1]
+    modal = _modal(groups)
+    reference = _reference(groups, modal)
     shared = [
         f"{k}={v}"
-        for k, v in next(iter(groups))
-        if k not in varying and _value(workspace.get(k)) != v
+        for k, v in modal.items()
+        if all(dict(g)[k] == v for g in groups) and _value(workspace.get(k)) != v
     ]
-    reference = _reference(groups, varying)
+    # each test set's reference first, then its variants
+    order = sorted(groups, key=lambda g: (str(_test_set(g)), reference[g] != g))
     lines = [
-        "| group | runs (seeds) | BiLSTM accuracy % (mean ± std) | min–max "
-        "| ROC AUC % (mean ± std) | min–max | baseline accuracy % | vs reference (paired) |",
+        "| group (changes from the most common settings) | runs (seeds) "
+        "| BiLSTM accuracy % (mean ± std) | min–max | ROC AUC % (mean ± std) | min–max "
+        "| baseline accuracy % | vs reference (paired, same test reviews) |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    for key, group in groups.items():
-        label = ", ".join(f"{k}={v}" for k, v in key if k in varying) or "all runs"
+    for key in order:
+        group = groups[key]
+        label = ", ".join(f"{k}={v}" for k, v in key if v != modal[k]) or "most common settings"
         seeds = ", ".join(_value(r[SEED_KEY]) for r in group)
         accuracy = _summary([r["metrics/evaluate.json:accuracy"] for r in group])
         auc = _summary([r["metrics/evaluate.json:roc_auc"] for r in group])
@@ -260,8 +267,17 @@ def experiments_table() -> str:
             f"| {label} | {len(group)} ({seeds}) | {accuracy[0]} | {accuracy[1]} | {auc[0]} "
             f"| {auc[1]} | {baseline} | {versus} |"
         )
-    header = "Every group also sets: " + (", ".join(shared) or "nothing beyond params.yaml")
-    return "\n".join([header, "", *lines])
+    varied = [k for k in modal if len({dict(g)[k] for g in groups}) > 1]
+    most_common = ", ".join(f"{k}={modal[k]}" for k in varied)
+    return "\n".join(
+        [
+            "Every run sets, beyond params.yaml: " + (", ".join(shared) or "nothing"),
+            "",
+            f"Most common settings of the params that vary: {most_common}",
+            "",
+            *lines,
+        ]
+    )
 
 
 def main() -> None:

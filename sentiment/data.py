@@ -27,10 +27,26 @@ def load_split(path: Path, split: str, cache_dir: str):
     try:
         return datasets.load_dataset(str(path), split=split, cache_dir=cache_dir)
     except Exception as error:  # datasets raises many types for a bad folder; say which
-        first = (str(error).splitlines() or [type(error).__name__])[0]
+        first = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        broken = _unreadable_file(path)
+        if broken:
+            raise PipelineError(
+                f"prepare.dataset: {broken} is unreadable ({first}): re-download it"
+            ) from None
         raise PipelineError(
             f"prepare.dataset: cannot load split {split!r} from {path} ({first}); expected {LAYOUT}"
         ) from None
+
+
+def _unreadable_file(path: Path) -> Path | None:
+    """The first Parquet file of a dataset folder that is not a complete Parquet file."""
+    for file in sorted(Path(path).rglob("*.parquet")):
+        with open(file, "rb") as handle:
+            head = handle.read(4)
+            handle.seek(max(file.stat().st_size - 4, 0))
+            if head != b"PAR1" or handle.read(4) != b"PAR1":  # magic bytes at both ends
+                return file
+    return None
 
 
 def check_reviews(dataset, where: str) -> None:
@@ -63,6 +79,10 @@ def check_reviews(dataset, where: str) -> None:
 def drop_empty(dataset):
     """Documented rule: empty or whitespace-only reviews carry no signal and are dropped."""
     keep = [i for i, t in enumerate(dataset["text"]) if t.strip()]
+    if len(dataset) and not keep:
+        raise PipelineError(
+            f"prepare.dataset: all {len(dataset)} reviews of a split are empty: check the dataset"
+        )
     return dataset.select(keep), len(dataset) - len(keep)
 
 

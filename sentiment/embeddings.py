@@ -239,6 +239,15 @@ def train_vectors(
     """Skip-gram word2vec on the corpus itself; one worker and a stable hash, so repeatable."""
     from gensim.models import Word2Vec
 
+    counts: dict[str, int] = {}
+    for sentence in sentences:
+        for word in sentence:
+            counts[word] = counts.get(word, 0) + 1
+    if not any(n >= min_count for n in counts.values()):
+        raise PipelineError(
+            f"embed.min_count: no word of the corpus occurs {min_count} times or more "
+            f"(the most frequent: {max(counts.values(), default=0)}); lower it"
+        )
     model = Word2Vec(
         sentences,
         vector_size=dim,

@@ -33,6 +33,12 @@ def _terminate(signum: int, frame: Any) -> None:
     raise SystemExit(128 + signum)  # unwinds, so temporary outputs are removed
 
 
+OUT_OF_MEMORY = (
+    "out of memory: lower the sizes in params.yaml (train.units, train.batch_size, "
+    "encode.max_vocab, encode.max_seq, embed.dim)"
+)
+
+
 def write_failure(error: OSError) -> PipelineError | None:
     """A full disk or an unwritable folder, said as what to do; None for other OS errors."""
     where = f" ({error.filename})" if error.filename else ""
@@ -59,6 +65,12 @@ def run_stage(main: Callable[[], None]) -> None:
             main()
         except OSError as error:
             raise write_failure(error) or error from None
+        except MemoryError:
+            raise PipelineError(OUT_OF_MEMORY) from None
+        except Exception as error:  # TensorFlow's out-of-memory error, without importing it
+            if type(error).__name__ == "ResourceExhaustedError":
+                raise PipelineError(OUT_OF_MEMORY) from None
+            raise
     except PipelineError as error:
         print(f"{name}: error: {error}", file=sys.stderr)
         sys.exit(1)

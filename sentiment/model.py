@@ -158,6 +158,11 @@ def load_model(path: str):
         return keras.models.load_model(path, safe_mode=True)
     except (ValueError, OSError, zipfile.BadZipFile, KeyError) as error:
         first = (str(error).splitlines() or [type(error).__name__])[0][:200]
+        if "safe_mode" in str(error):
+            raise PipelineError(
+                f"{path} holds code (a Lambda layer), which is refused for safety "
+                "(Keras safe_mode): use a model this pipeline trained (`dvc repro train`)"
+            ) from None
         raise PipelineError(
             f"{path} is unreadable ({first}): re-run `dvc repro -f train`"
         ) from None

@@ -42,6 +42,11 @@ def integer(minimum: int, nullable: bool = False) -> Rule:
     return Rule(f"an integer >= {minimum}", lambda v: _is_int(v) and v >= minimum, nullable)
 
 
+def seed() -> Rule:
+    """NumPy, TensorFlow and scikit-learn all take seeds in [0, 2**32)."""
+    return Rule(f"an integer in [0, {2**32 - 1}]", lambda v: _is_int(v) and 0 <= v < 2**32)
+
+
 def positive() -> Rule:
     return Rule("a finite number > 0", lambda v: _is_number(v) and v > 0)
 
@@ -77,7 +82,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "revision": text(nullable=True),
         "split": choice("random", "official"),
         "test_size": fraction(low_open=True),
-        "seed": integer(0),
+        "seed": seed(),
         "max_samples": integer(4, nullable=True),
         "dedupe": flag(),
         "unlabelled": flag(),
@@ -95,7 +100,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "revision": text(nullable=True),
         "dim": integer(1),
         "limit": integer(1, nullable=True),
-        "seed": integer(0),
+        "seed": seed(),
         "window": integer(1),
         "epochs": integer(1),
         "min_count": integer(1),
@@ -112,7 +117,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "validation_split": fraction(low_open=False),
         "lr_factor": fraction(low_open=True),
         "lr_patience": integer(0),
-        "seed": integer(0),
+        "seed": seed(),
         "deterministic": flag(),
         "mixed_precision": flag(),
         "distribute": choice("auto", "off"),

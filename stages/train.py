@@ -16,6 +16,12 @@ def main() -> None:
             f"x_train uses token index {x.max()} but the embedding matrix has {len(matrix)} rows: "
             "re-run `dvc repro embed`"
         )
+    fitted = int(len(x) * (1 - p["validation_split"]))  # Keras validates on the tail
+    if fitted < 1 or (p["validation_split"] and fitted == len(x)):
+        raise PipelineError(
+            f"train.validation_split {p['validation_split']} of {len(x)} reviews leaves "
+            f"{fitted} to train on and {len(x) - fitted} to validate: change it or add data"
+        )
     with outputs("train") as out:
         net = model.train(x, y, matrix, str(out("models/live")), **p)
         net.save(out("models/model.keras"))

@@ -105,3 +105,101 @@ def test_after_kills_in_encode_and_train_repro_recovers_and_leaves_no_litter(wor
     assert ran == ["check_params", "encode", "embed", "train", "evaluate"]
     assert litter(workspace) == []
     assert "up to date" in dvc(workspace, "status").stdout
+
+
+def stage_run(workspace, name):
+    return subprocess.run(
+        [sys.executable, "-m", f"stages.{name}"],
+        cwd=workspace,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+    )
+
+
+def truncate_a_parquet_file(workspace):
+    dataset = workspace / "sample/imdb/plain_text/test-00000-of-00001.parquet"
+    dataset.write_bytes(dataset.read_bytes()[:-100])
+
+
+def empty_every_review(workspace):
+    from datasets import Dataset
+
+    for file in (workspace / "sample/imdb/plain_text").glob("*.parquet"):
+        Dataset.from_dict({"text": ["  "] * 4, "label": [0, 1] * 2}).to_parquet(str(file))
+
+
+def save_a_lambda_model(workspace):
+    import keras
+
+    inputs = keras.Input((64,))
+    model = keras.Model(inputs, keras.layers.Lambda(lambda t: t[:, :2])(inputs))
+    target = workspace / "models/model.keras"
+    target.chmod(0o644)
+    target.unlink()
+    model.save(target)
+
+
+BAD_INPUTS = [
+    (
+        "train",
+        {"train": {"seed": 2**32}},
+        None,
+        "train.seed: got 4294967296; expected an integer in",
+    ),
+    ("train", {"train": {"validation_split": 0.999}}, None, "leaves 0 to train on"),
+    ("train", {"train": {"learning_rate": float("inf")}}, None, "expected a finite number > 0"),
+    (
+        "embed",
+        {"embed": {"vectors": "corpus", "min_count": 10**6}},
+        None,
+        "embed.min_count: no word of the corpus occurs 1000000 times",
+    ),
+    ("prepare", {}, truncate_a_parquet_file, "-00000-of-00001.parquet is unreadable ("),
+    ("prepare", {}, empty_every_review, "reviews of a split are empty: check the dataset"),
+    (
+        "evaluate",
+        {},
+        save_a_lambda_model,
+        "holds code (a Lambda layer), which is refused for safety",
+    ),
+]
+STAGE_OUTPUTS = {
+    "prepare": ["data/prepared/train.parquet", "metrics/data.json"],
+    "embed": ["data/embedding_matrix.npy", "metrics/embed.json"],
+    "train": TRAIN_OUTPUTS,
+    "evaluate": ["metrics/evaluate.json", "data/predictions/bilstm.csv"],
+}
+
+
+@pytest.mark.parametrize("stage, params, damage, message", BAD_INPUTS)
+def test_bad_params_data_and_model_files_are_one_line_and_change_nothing(
+    workspace, stage, params, damage, message
+):
+    for section, values in params.items():
+        set_params(workspace, section, **values)
+    if damage:
+        damage(workspace)
+    before = digests(workspace, STAGE_OUTPUTS[stage])
+    result = stage_run(workspace, stage)
+    assert result.returncode == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    # one line, or for params one line per problem under the error line
+    error = result.stderr[result.stderr.index(f"{stage}: error: ") :].strip().splitlines()
+    assert message in error[0] or error[0].endswith("invalid params.yaml:") and message in error[1]
+    assert len(error) <= 2, error
+    assert digests(workspace, STAGE_OUTPUTS[stage]) == before
+    assert litter(workspace) == []
+
+
+def test_running_out_of_memory_is_one_line_naming_the_sizes_to_lower(workspace):
+    result = run_with_fault(
+        workspace, "train", "raise MemoryError()", 1, "sentiment.model.build_model"
+    )
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("train: error: out of memory: lower the sizes in params.yaml (train.units")
+    )
+    assert litter(workspace) == []

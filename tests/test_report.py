@@ -89,7 +89,7 @@ def test_queued_seeds_run_with_relative_local_sources_and_group_in_the_table(wor
     dvc(workspace, "exp", "run", "--run-all", "-j", "1")
     text = report(workspace, "--experiments")
 
-    reference = table_row(text, "train.units=8")
+    reference = table_row(text, "most common settings")  # units 8: 2 runs of 3
     assert reference[1] == "2 (1, 2)" and reference[-1] == "reference"
     variant = table_row(text, "train.units=4")
     assert variant[1] == "1 (1)"

@@ -14,10 +14,12 @@ import contextlib
 import errno
 import json
 import os
+import re
 import shutil
 import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +55,46 @@ def write_failure(error: OSError) -> PipelineError | None:
     return None
 
 
+# TensorFlow's start-up chatter on a machine without a GPU, written by its C++ logging
+# straight to file descriptor 2 (TF_CPP_MIN_LOG_LEVEL does not reach these lines).
+NATIVE_NOISE = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWE]\d{4} [\d:. ]+\d+ (port|cudart_stub|cpu_feature_guard|cuda_platform|node_def_util)"
+    r"\.cc:\d+\] "
+    r"|To enable the following instructions: .* with the appropriate compiler flags\.)"
+)
+
+
+@contextlib.contextmanager
+def quiet_native_noise() -> Iterator[None]:
+    """Forward everything written to stderr except NATIVE_NOISE lines (warnings and Keras'
+    own messages still show); Python's and the C++ libraries' writes both pass through."""
+    sys.stderr.flush()
+    original = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    forward_to = os.dup(original)  # the thread's own copy: `original` is closed on exit
+
+    def forward() -> None:
+        with os.fdopen(read_end, "rb") as pipe, os.fdopen(forward_to, "wb") as out:
+            for line in pipe:
+                if not NATIVE_NOISE.match(line.decode("utf-8", "replace")):
+                    out.write(line)
+                    out.flush()
+
+    thread = threading.Thread(target=forward, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(original, 2)  # closes the pipe's last write end: the thread sees EOF
+        os.close(original)
+        thread.join(timeout=5)
+
+
 def run_stage(main: Callable[[], None]) -> None:
     """Run a stage's main(): a problem the user can fix becomes one line and exit code 1.
 
@@ -60,6 +102,11 @@ def run_stage(main: Callable[[], None]) -> None:
     """
     signal.signal(signal.SIGTERM, _terminate)
     name = Path(sys.argv[0]).stem
+    with quiet_native_noise():
+        _run(main, name)
+
+
+def _run(main: Callable[[], None], name: str) -> None:
     try:
         try:
             main()

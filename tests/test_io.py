@@ -93,3 +93,48 @@ def test_arrays_never_load_pickles(tmp_path):
 def test_missing_input_names_the_stage_to_run(tmp_path):
     with pytest.raises(PipelineError, match=r"is missing: run `dvc repro encode` first"):
         load_array(tmp_path / "nope.npy", "encode", "int32", 2)
+
+
+def test_native_start_up_noise_is_dropped_and_every_other_line_kept():
+    import subprocess
+    import sys
+
+    code = "\n".join(
+        [
+            "import os, sys",
+            "from sentiment.io import quiet_native_noise",
+            "with quiet_native_noise():",
+            "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called"
+            " are written to STDERR\\n')",
+            "    os.write(2, b'I0000 00:00:1796023094.808094    2401 port.cc:153] oneDNN on.\\n')",
+            "    os.write(2, b'E0000 00:00:1796023097.174837    2401 cuda_platform.cc:52] failed"
+            " call to cuInit: UNKNOWN ERROR (303)\\n')",
+            "    os.write(2, b'W0000 00:00:1.0    2 real_op.cc:1] a real native warning\\n')",
+            "    print('a Python warning', file=sys.stderr)",
+            "print('after', file=sys.stderr)",
+        ]
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stderr.splitlines() == [
+        "W0000 00:00:1.0    2 real_op.cc:1] a real native warning",
+        "a Python warning",
+        "after",
+    ]
+
+
+def test_a_stage_prints_its_result_without_tensorflow_start_up_noise(workspace):
+    import subprocess
+    import sys
+
+    from sentiment.demo import tool_env
+
+    result = subprocess.run(
+        [sys.executable, "-m", "stages.evaluate"],
+        cwd=workspace,
+        env=tool_env(),
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("evaluate: accuracy ")
+    assert "I0000" not in result.stderr and "E0000" not in result.stderr, result.stderr

@@ -48,8 +48,8 @@ def test_max_samples_takes_a_stratified_seeded_subset(sample, split):
     dataset, _ = sample
     splits, _ = data.load_and_split(dataset, split, 0.25, 3, 200, dedupe=False)
     assert sum(len(f) for f in splits.values()) == 200
-    for frame in splits.values():
-        assert 0.4 < frame["label"].mean() < 0.6
+    # the sample is exactly half positive: a stratified subset is too, a random one rarely
+    assert sum(int(f["label"].sum()) for f in splits.values()) == 100
     again, _ = data.load_and_split(dataset, split, 0.25, 3, 200, dedupe=False)
     assert again["train"].equals(splits["train"])
 

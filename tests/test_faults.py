@@ -2,13 +2,14 @@
 several points of a stage. Every time the outputs are all old or all new, the failure
 is one line, and the next `dvc repro` recovers and leaves no temporary file."""
 
-import hashlib
 import subprocess
 import sys
 
 import pytest
 from conftest import dvc, stages_run
+from test_failures import stage as run_stage_script
 from test_pipeline import set_params
+from test_reproducibility import digests
 
 from sentiment.demo import tool_env
 
@@ -48,10 +49,6 @@ def run_with_fault(workspace, stage, fault, at, target="os.replace"):
     return subprocess.run(
         [sys.executable, "-c", code], cwd=workspace, env=tool_env(), capture_output=True, text=True
     )
-
-
-def digests(workspace, names):
-    return {n: hashlib.sha256((workspace / n).read_bytes()).hexdigest() for n in names}
 
 
 def litter(workspace):
@@ -105,16 +102,6 @@ def test_after_kills_in_encode_and_train_repro_recovers_and_leaves_no_litter(wor
     assert ran == ["check_params", "encode", "embed", "train", "evaluate"]
     assert litter(workspace) == []
     assert "up to date" in dvc(workspace, "status").stdout
-
-
-def stage_run(workspace, name):
-    return subprocess.run(
-        [sys.executable, "-m", f"stages.{name}"],
-        cwd=workspace,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-    )
 
 
 def truncate_a_parquet_file(workspace):
@@ -181,7 +168,7 @@ def test_bad_params_data_and_model_files_are_one_line_and_change_nothing(
     if damage:
         damage(workspace)
     before = digests(workspace, STAGE_OUTPUTS[stage])
-    result = stage_run(workspace, stage)
+    result = run_stage_script(workspace, stage)
     assert result.returncode == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     # one line, or for params one line per problem under the error line

@@ -187,8 +187,16 @@ def load_vectors(path: Path, limit: int | None, wanted: set[str] | None = None):
         ) from None
 
 
+def lookups(word: str, case_fallback: bool) -> list[str]:
+    """The keys tried for a word: the lower-cased word, then (opt-in) `Word` and `WORD`,
+    since the GoogleNews vectors are case-sensitive and hold many words only capitalised."""
+    if not case_fallback:
+        return [word]
+    return list(dict.fromkeys([word, word[:1].upper() + word[1:], word.upper()]))
+
+
 def embedding_matrix(
-    words: list[str], max_vocab: int, vectors, dim: int
+    words: list[str], max_vocab: int, vectors, dim: int, case_fallback: bool = False
 ) -> tuple[np.ndarray, float]:
     """(max_vocab x dim float32 matrix, share of vocabulary words found in `vectors`).
 
@@ -202,7 +210,14 @@ def embedding_matrix(
     matrix = np.zeros((max_vocab, dim), dtype=np.float32)
     rows, keys = [], []
     for i, word in enumerate(words[1 : max_vocab - 1], start=2):  # words[0] is the OOV token
-        key = vectors.key_to_index.get(word)
+        key = next(
+            (
+                k
+                for k in map(vectors.key_to_index.get, lookups(word, case_fallback))
+                if k is not None
+            ),
+            None,
+        )
         if key is not None:
             rows.append(i)
             keys.append(key)
@@ -218,6 +233,15 @@ def embedding_matrix(
         )
     real_words = max(min(len(words), max_vocab - 1) - 1, 1)
     return matrix, len(rows) / real_words
+
+
+def token_coverage(matrix: np.ndarray, counts: list[int]) -> float:
+    """Share of the training tokens of kept words whose row holds a vector: what the model
+    actually sees, where the distinct-word share counts a rare word like a frequent one."""
+    weights = np.zeros(len(matrix))
+    weights[2 : 2 + len(counts) - 1] = counts[1 : len(matrix) - 1]  # counts[0] is the OOV token
+    found = np.any(matrix != 0, axis=1)
+    return float(weights[found].sum() / max(weights.sum(), 1))
 
 
 def random_matrix(max_vocab: int, dim: int, seed: int) -> np.ndarray:

@@ -104,6 +104,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "window": integer(1),
         "epochs": integer(1),
         "min_count": integer(1),
+        "case_fallback": flag(),
     },
     "train": {
         "units": integer(1),

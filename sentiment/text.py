@@ -104,6 +104,19 @@ def fit_vocabulary(split: tuple[Any, np.ndarray], oov_token: str) -> list[str]:
     return [oov_token] + ranked
 
 
+def token_counts(split: tuple[Any, np.ndarray], words: Sequence[str]) -> list[int]:
+    """How often each of `words` occurs in `split_words(texts)`: weights for coverage."""
+    import pyarrow.compute as pc
+
+    tokens, _ = split
+    counted = pc.value_counts(tokens)
+    found = {
+        w.decode("utf-8", "surrogatepass"): n
+        for w, n in zip(counted.field(0).to_pylist(), counted.field(1).to_pylist())
+    }
+    return [int(found.get(w, 0)) for w in words]
+
+
 def word_index(vocabulary: Sequence[str], max_vocab: int) -> dict[str, int]:
     """Word -> index for the words kept (index < max_vocab), as Keras' `num_words` does."""
     return {w: i for i, w in enumerate(vocabulary[: max_vocab - 1], start=1)}
@@ -143,7 +156,8 @@ def encode(
 
 
 def load_vocabulary(path: str) -> dict:
-    """`vocab.json` from `encode`: {"oov_token", "max_vocab", "words"} (words by index - 1)."""
+    """`vocab.json` from `encode`: {"oov_token", "max_vocab", "words" (by index - 1), "counts"
+    (each word's training tokens)}."""
     vocab = read_json(path, "encode")
     ok = (
         isinstance(vocab, dict)
@@ -152,6 +166,8 @@ def load_vocabulary(path: str) -> dict:
         and isinstance(vocab.get("words"), list)
         and vocab["words"][:1] == [vocab["oov_token"]]
         and len(vocab["words"]) < vocab["max_vocab"]
+        and isinstance(vocab.get("counts"), list)
+        and len(vocab["counts"]) == len(vocab["words"])
     )
     if not ok:
         raise PipelineError(

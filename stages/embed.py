@@ -9,7 +9,7 @@ def main() -> None:
     vocab = text.load_vocabulary("models/vocab.json")
     if p["vectors"] == embeddings.RANDOM:
         matrix = embeddings.random_matrix(vocab["max_vocab"], p["dim"], p["seed"])
-        coverage, pin = 0.0, ""
+        coverage, token_coverage, pin = 0.0, 0.0, ""
     else:
         if p["vectors"] == embeddings.CORPUS:  # training texts (+ unlabelled), never test
             texts = [
@@ -28,15 +28,23 @@ def main() -> None:
             path, pin = sources.fetch(p["vectors"], p["revision"], "model", "embed.vectors")
             vectors = embeddings.load_vectors(path, p["limit"], wanted=set(vocab["words"]))
         matrix, coverage = embeddings.embedding_matrix(
-            vocab["words"], vocab["max_vocab"], vectors, p["dim"]
+            vocab["words"], vocab["max_vocab"], vectors, p["dim"], p["case_fallback"]
         )
+        token_coverage = embeddings.token_coverage(matrix, vocab["counts"])
     with outputs("embed") as out:
         save_array(out("data/embedding_matrix.npy"), matrix)
         write_json(
             out("metrics/embed.json"),
-            {"coverage": round(coverage, 6), "source": {"vectors": p["vectors"], "revision": pin}},
+            {
+                "coverage": round(coverage, 6),
+                "token_coverage": round(token_coverage, 6),
+                "source": {"vectors": p["vectors"], "revision": pin},
+            },
         )
-    print(f"embed: {matrix.shape} matrix, {coverage:.1%} of the vocabulary found")
+    print(
+        f"embed: {matrix.shape} matrix, {coverage:.1%} of the vocabulary found "
+        f"({token_coverage:.1%} of the training tokens)"
+    )
 
 
 if __name__ == "__main__":

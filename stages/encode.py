@@ -22,7 +22,12 @@ def main() -> None:
             save_array(out(f"data/encoded/y_{name}.npy"), frame["label"].to_numpy("int64"))
         write_json(
             out("models/vocab.json"),
-            {"oov_token": p["oov_token"], "max_vocab": p["max_vocab"], "words": kept},
+            {
+                "oov_token": p["oov_token"],
+                "max_vocab": p["max_vocab"],
+                "words": kept,
+                "counts": text.token_counts(words["train"], kept),  # training tokens per word
+            },
         )
         write_json(out("models/encoding.json"), {key: p[key] for key in settings})
     print(f"encode: {len(vocabulary) - 1} distinct words, kept {len(kept) - 1}")

@@ -169,3 +169,25 @@ def test_a_truncated_word2vec_file_is_unreadable(tmp_path):
         PipelineError, match=r"w.bin is unreadable \(the file ends inside a vector\)"
     ):
         embeddings.load_vectors(tmp_path, None)
+
+
+def test_case_fallback_is_opt_in_and_prefers_the_exact_word():
+    from gensim.models import KeyedVectors
+
+    kv = KeyedVectors(2)
+    kv.add_vectors(
+        ["Paris", "NASA", "film", "Film"], np.array([[1, 1], [2, 2], [3, 3], [9, 9]], np.float32)
+    )
+    words = ["<oov>", "paris", "nasa", "film", "zzz"]
+    plain, plain_coverage = embeddings.embedding_matrix(words, 6, kv, 2)
+    assert plain_coverage == 1 / 4 and plain[4].tolist() == [3, 3]
+    matrix, coverage = embeddings.embedding_matrix(words, 6, kv, 2, case_fallback=True)
+    assert coverage == 3 / 4
+    assert matrix[2:6].tolist() == [[1, 1], [2, 2], [3, 3], [0, 0]]  # `film`, not `Film`
+
+
+def test_token_coverage_weighs_words_by_their_training_tokens():
+    matrix = np.zeros((6, 2), np.float32)
+    matrix[2] = 1  # only the word at index 2 has a vector
+    counts = [0, 90, 5, 5]  # the OOV token, then the kept words by index 2, 3, 4
+    assert embeddings.token_coverage(matrix, counts) == pytest.approx(0.9)

@@ -104,3 +104,8 @@ def test_bulk_path_matches_keras2_across_chunks_and_odd_characters():
     np.testing.assert_array_equal(
         text.encode(text.split_words(texts), text.word_index(vocabulary, 50), 9), expected
     )
+
+
+def test_token_counts_count_each_words_training_tokens():
+    split = text.split_words(["a film, a FILM!", "the film"])
+    assert text.token_counts(split, ["<oov>", "film", "a", "the", "absent"]) == [0, 3, 2, 1, 0]

@@ -116,6 +116,9 @@ def check_split_sizes(splits: dict[str, pd.DataFrame]) -> None:
                 )
 
 
+Split = tuple[dict[str, pd.DataFrame], dict[str, int]]  # frames by name, reviews dropped by reason
+
+
 def drop_duplicates(dataset, seen: set[str] | None = None):
     """Keep the first of each exact duplicate text, and drop texts already in `seen`.
 
@@ -138,7 +141,7 @@ def load_and_split(
     seed: int,
     max_samples: int | None,
     dedupe: bool,
-) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+) -> Split:
     """Train/test frames and how many reviews were dropped, by reason.
 
     `random` is the notebook's split (train+test merged, then `train_test_split`);
@@ -154,7 +157,9 @@ def load_and_split(
     return splits, dropped
 
 
-def _random_split(path, test_size, seed, max_samples, dedupe, cache_dir):
+def _random_split(
+    path: Path, test_size: float, seed: int, max_samples: int | None, dedupe: bool, cache_dir: str
+) -> Split:
     merged = load_split(path, "train+test", cache_dir)
     check_reviews(merged, "train+test")
     merged, empty = drop_empty(merged)
@@ -165,7 +170,9 @@ def _random_split(path, test_size, seed, max_samples, dedupe, cache_dir):
     return splits, {"empty": empty, "duplicates": duplicates, "test_in_train": 0}
 
 
-def _official_split(path, seed, max_samples, dedupe, cache_dir):
+def _official_split(
+    path: Path, seed: int, max_samples: int | None, dedupe: bool, cache_dir: str
+) -> Split:
     loaded = {name: load_split(path, name, cache_dir) for name in ("train", "test")}
     total = sum(len(d) for d in loaded.values())
     dropped = {"empty": 0, "duplicates": 0, "test_in_train": 0}

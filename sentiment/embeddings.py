@@ -263,17 +263,7 @@ def train_vectors(
     """Skip-gram word2vec on the corpus itself; one worker and a stable hash, so repeatable."""
     from gensim.models import Word2Vec
 
-    counts: dict[str, int] = {}
-    for sentence in sentences:
-        for word in sentence:
-            counts[word] = counts.get(word, 0) + 1
-    if not any(n >= min_count for n in counts.values()):
-        raise PipelineError(
-            f"embed.min_count: no word of the corpus occurs {min_count} times or more "
-            f"(the most frequent: {max(counts.values(), default=0)}); lower it"
-        )
     model = Word2Vec(
-        sentences,
         vector_size=dim,
         window=window,
         epochs=epochs,
@@ -283,4 +273,10 @@ def train_vectors(
         workers=1,
         hashfxn=_stable_hash,
     )
+    model.build_vocab(sentences)  # what Word2Vec(sentences, …) does, with a check in between
+    if not model.wv.index_to_key:
+        raise PipelineError(
+            f"embed.min_count: no word of the corpus occurs {min_count} times or more; lower it"
+        )
+    model.train(sentences, total_examples=model.corpus_count, epochs=model.epochs)
     return model.wv

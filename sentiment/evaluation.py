@@ -26,7 +26,7 @@ def test_metrics(labels: np.ndarray, probs: np.ndarray) -> dict:
     """
     from sklearn.metrics import classification_report, log_loss, roc_auc_score
 
-    predicted = (probs[:, 1] > 0.5).astype(np.int64)
+    predicted = stats.predicted_labels(probs[:, 1])
     report = classification_report(
         labels,
         predicted,

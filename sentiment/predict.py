@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from sentiment import text
+from sentiment import stats, text
 from sentiment.data import LABEL_NAMES
 from sentiment.io import PipelineError, read_json
 
@@ -132,8 +132,8 @@ def predict(
         )
         probs = model.predict(x, batch_size=batch_size, verbose=0)
         for i, p in zip(usable, probs):
-            label = int(p[1] > 0.5)  # the rule evaluate applies
-            results[i].update(label=LABEL_NAMES[label], p_pos=float(p[1]), note=None)
+            label = LABEL_NAMES[int(stats.predicted_labels(p[1]))]  # the rule evaluate applies
+            results[i].update(label=label, p_pos=float(p[1]), note=None)
     return results
 
 

@@ -18,6 +18,15 @@ LEVEL = 0.95
 ALPHA = 0.05  # McNemar's p below this, with an interval clear of zero, is "better"/"worse"
 
 
+def predicted_labels(prob_pos) -> np.ndarray:
+    """The one decision rule (0 = neg, 1 = pos) that metrics, comparisons and predict share."""
+    return (np.asarray(prob_pos) > 0.5).astype(np.int64)
+
+
+def _right(labels: np.ndarray, prob_pos) -> np.ndarray:
+    return predicted_labels(prob_pos) == labels
+
+
 def draw_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
     """(resamples, n) int32: how often each of n items is drawn in each bootstrap resample."""
     rng = np.random.default_rng(seed)
@@ -72,7 +81,7 @@ def metric_intervals(labels: np.ndarray, prob_pos: np.ndarray) -> dict[str, dict
     """95% bootstrap intervals of accuracy, macro F1 and ROC AUC over the test reviews."""
     labels = np.asarray(labels)
     prob_pos = np.asarray(prob_pos, dtype=np.float64)
-    predicted = (prob_pos > 0.5).astype(labels.dtype)
+    predicted = predicted_labels(prob_pos)
     counts = draw_counts(len(labels))
     return {
         "accuracy_ci": interval(_accuracy(counts, predicted == labels)),
@@ -92,8 +101,7 @@ def mcnemar_p(base_only: int, head_only: int) -> float:
 def paired_comparison(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> dict:
     """Head minus base accuracy on the same reviews: change, paired 95% interval, p, verdict."""
     labels = np.asarray(labels)
-    base_right = (np.asarray(base_pos) > 0.5) == labels
-    head_right = (np.asarray(head_pos) > 0.5) == labels
+    base_right, head_right = _right(labels, base_pos), _right(labels, head_pos)
     change = head_right.astype(np.float64) - base_right
     counts = draw_counts(len(labels))
     base_only = int(np.sum(base_right & ~head_right))
@@ -131,7 +139,7 @@ def paired_over_seeds(labels: np.ndarray, base_runs: list, head_runs: list) -> d
     labels = np.asarray(labels)
     change = np.mean(
         [
-            ((np.asarray(h) > 0.5) == labels).astype(np.float64) - ((np.asarray(b) > 0.5) == labels)
+            _right(labels, h).astype(np.float64) - _right(labels, b)
             for b, h in zip(base_runs, head_runs)
         ],
         axis=0,

@@ -9,18 +9,11 @@ import pytest
 from conftest import dvc, stages_run
 from test_failures import stage as run_stage_script
 from test_pipeline import set_params
-from test_reproducibility import digests
+from test_reproducibility import DATA_OUTPUTS, digests
 
 from sentiment.demo import tool_env
 
-ENCODE_OUTPUTS = [
-    "data/encoded/x_train.npy",
-    "data/encoded/y_train.npy",
-    "data/encoded/x_test.npy",
-    "data/encoded/y_test.npy",
-    "models/vocab.json",
-    "models/encoding.json",
-]
+ENCODE_OUTPUTS = [n for n in DATA_OUTPUTS if n.startswith(("data/encoded/", "models/"))]
 TRAIN_OUTPUTS = ["models/model.keras", "metrics/train.json", "models/live/metrics.json"]
 
 # Runs a stage with one fault at the Nth call of a function every output passes through.

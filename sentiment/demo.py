@@ -29,8 +29,15 @@ DEMO_PARAMS = {
 }
 
 
+# A clone's own set-up and results: a workspace starts without them (fresh DVC config, no
+# recorded results), so a committed remote or dvc.lock changes nothing in the tests.
+SETUP_FILES = {".dvc/config", "dvc.lock"}
+DVC_CONFIG = "[core]\n    analytics = false\n"
+
+
 def project_files(root: Path = ROOT) -> list[str]:
-    """The files a fresh clone would have (tracked plus new, not ignored)."""
+    """The project's files a fresh clone would have (tracked plus new, not ignored),
+    without the clone's set-up and results (SETUP_FILES, metrics/ but its README)."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=root,
@@ -38,7 +45,14 @@ def project_files(root: Path = ROOT) -> list[str]:
         text=True,
         check=True,
     ).stdout
-    return [f for f in listed.split("\0") if f and (root / f).is_file()]
+    return [
+        f
+        for f in listed.split("\0")
+        if f
+        and (root / f).is_file()
+        and f not in SETUP_FILES
+        and not (f.startswith("metrics/") and f != "metrics/README.md")
+    ]
 
 
 def git(workspace: Path, *args: str) -> str:
@@ -47,13 +61,20 @@ def git(workspace: Path, *args: str) -> str:
     ).stdout
 
 
-def make_workspace(workspace: Path, overrides: dict | None = None) -> Path:
-    """A committed copy of the project whose params point at a fresh synthetic sample."""
+def make_workspace(
+    workspace: Path, overrides: dict | None = None, params_file: Path | None = None
+) -> Path:
+    """A committed copy of the project whose params (params_file, else the project's
+    params.yaml) point at a fresh synthetic sample."""
     workspace.mkdir(parents=True, exist_ok=True)
     for name in project_files():
         target = workspace / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, target)
+    (workspace / ".dvc").mkdir(exist_ok=True)
+    (workspace / ".dvc/config").write_text(DVC_CONFIG)
+    if params_file is not None:
+        shutil.copy2(params_file, workspace / "params.yaml")
     dataset, vectors = make_sample(workspace / "sample")
     params = yaml.safe_load((workspace / "params.yaml").read_text())
     params["prepare"]["dataset"] = str(dataset.relative_to(workspace))

@@ -6,15 +6,20 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the Hub; the error path is tested offline
 
 from sentiment.demo import make_workspace, tool_env  # noqa: E402
 from sentiment.sample import make_sample  # noqa: E402
+
+# what every test workspace starts from, never the project's (possibly edited) params.yaml
+TEST_PARAMS = Path(__file__).parent / "params.yaml"
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +42,12 @@ def dvc(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProces
     return run(cwd, sys.executable, "-m", "dvc", *args, check=check)
 
 
+def make(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """A Makefile target as a user runs it, with this interpreter's virtualenv as installed
+    (`STAMP=` skips the install step; the test run already has everything)."""
+    return run(cwd, "make", "-s", *args, f"VENV={sys.prefix}", "STAMP=", check=check)
+
+
 def stages_run(result: subprocess.CompletedProcess) -> list[str]:
     """The stages `dvc repro` actually ran, from its output."""
     return [
@@ -46,14 +57,36 @@ def stages_run(result: subprocess.CompletedProcess) -> list[str]:
     ]
 
 
-@pytest.fixture(scope="session")
-def reproduced(tmp_path_factory) -> Path:
-    """A committed workspace where `dvc repro` ran the whole pipeline on the sample."""
-    workspace = make_workspace(tmp_path_factory.mktemp("reproduced") / "repo")
+def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
+    """`build(folder)` run once per test run, shared by all pytest-xdist workers (the
+    first to get the lock builds it). Treat it as read-only: copy it before changing it."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the workers' base folders share this parent
+    folder = root / name
+    with FileLock(root / f"{name}.lock"):
+        if not (root / f"{name}.built").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            build(folder)
+            (root / f"{name}.built").touch()
+    return folder
+
+
+def _reproduce(folder: Path) -> None:
+    workspace = make_workspace(folder, params_file=TEST_PARAMS)
     dvc(workspace, "repro")
     run(workspace, "git", "add", "-A")
     run(workspace, "git", "commit", "-q", "-m", "reproduce on the sample")
-    return workspace
+
+
+@pytest.fixture(scope="session")
+def reproduced(tmp_path_factory) -> Path:
+    """A committed workspace where `dvc repro` ran the whole pipeline on the sample: built
+    once per test run, copied for each worker (DVC commands take a repo lock)."""
+    shared = built_once(tmp_path_factory, "reproduced", _reproduce)
+    copy = tmp_path_factory.mktemp("reproduced") / "repo"
+    shutil.copytree(shared, copy, symlinks=True)
+    return copy
 
 
 @pytest.fixture

@@ -1,23 +1,23 @@
 """One schema validates every section: each problem is one line naming key, value, rule."""
 
-from pathlib import Path
-
 import pytest
 import yaml
+from conftest import TEST_PARAMS
 
 from sentiment import params
 from sentiment.io import PipelineError
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def defaults() -> dict:
-    return yaml.safe_load((ROOT / "params.yaml").read_text())
+    return yaml.safe_load(TEST_PARAMS.read_text())
 
 
-def test_the_shipped_params_are_valid_and_match_the_notebook():
+def test_the_test_params_are_valid_complete_and_the_notebooks_recipe():
     p = defaults()
     assert params.all_problems(p) == []
+    assert {s: set(keys) for s, keys in p.items()} == {
+        s: set(rules) for s, rules in params.SCHEMA.items()
+    }
     assert p["encode"]["max_vocab"] == 45000 and p["encode"]["max_seq"] == 280
     assert p["train"]["units"] == 256 and p["train"]["learning_rate"] == 1e-4
     assert p["prepare"]["test_size"] == 0.2 and p["prepare"]["seed"] == 0

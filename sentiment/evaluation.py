@@ -121,15 +121,44 @@ def write_predictions(path: str | Path, ids: list[str], labels: np.ndarray, prob
     write_csv(path, ["id", "label", "prob_pos"], rows)
 
 
-def read_predictions(source) -> pd.DataFrame:
-    """Predictions written by `write_predictions`, from a path or an open text file."""
+def read_predictions(source, name: str = "predictions file") -> pd.DataFrame:
+    """Predictions written by `write_predictions`, from a path or an open text file, checked
+    against their contract: unique ids, labels 0/1, probabilities finite and in [0, 1]."""
     try:
         frame = pd.read_csv(source, dtype={"id": str, "label": "int64", "prob_pos": "float64"})
     except (ValueError, pd.errors.ParserError) as error:
-        raise PipelineError(f"predictions file is unreadable ({error})") from None
+        raise PipelineError(f"{name} is unreadable ({error})") from None
     if list(frame.columns) != ["id", "label", "prob_pos"]:
-        raise PipelineError(f"predictions file has columns {list(frame.columns)}")
+        raise PipelineError(f"{name} has columns {list(frame.columns)}, not id, label, prob_pos")
+    problems = []
+    if frame["id"].isna().any() or frame["id"].duplicated().any():
+        problems.append("ids missing or repeated")
+    if not frame["label"].isin((0, 1)).all():
+        problems.append("labels other than 0 and 1")
+    probs = frame["prob_pos"].to_numpy()
+    if not (np.isfinite(probs).all() and ((probs >= 0) & (probs <= 1)).all()):
+        problems.append("probabilities that are not finite numbers in [0, 1]")
+    if problems:
+        raise PipelineError(
+            f"{name} has {' and '.join(problems)}: it was not written by this project's "
+            "evaluate/baseline; re-run the stage that wrote it"
+        )
     return frame
+
+
+def paired(head: pd.DataFrame, base: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:
+    """`base` in `head`'s review order when both hold the same reviews (any order), else
+    None and why not. Labels that disagree on a shared review are an error: one side lies."""
+    if set(head["id"]) != set(base["id"]):
+        return None, f"the test sets differ ({len(base)} vs {len(head)} reviews)"
+    aligned = base.set_index("id").loc[head["id"]].reset_index()
+    disagree = int((aligned["label"].to_numpy() != head["label"].to_numpy()).sum())
+    if disagree:
+        raise PipelineError(
+            f"the two revisions' predictions give different labels to {disagree} of the same "
+            "reviews: one file is not what evaluate wrote; re-run `dvc repro` on it"
+        )
+    return aligned, ""
 
 
 def summary(stage: str, metrics: dict) -> str:

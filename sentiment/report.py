@@ -1,10 +1,13 @@
 """Markdown reports that say how much of a difference is signal.
 
-`--base REV` (what `make report` and the PR comment print): `dvc metrics diff` and
-`dvc params diff` against REV, then, per model, a paired comparison of REV's and the
-workspace's predictions on the same test reviews. `--experiments`: the DVC experiments
-of this commit grouped by their params (seed excluded), mean ± std over seeds, each
-group compared with its reference group on the same reviews.
+`--base REV` (what `make report` and the PR comment print) compares with the merge-base of
+HEAD and REV, the commit the branch started from, so changes merged into REV since then
+are not shown as this branch's: per model, a paired comparison of the merge-base's and the
+workspace's predictions on the same test reviews, then `dvc metrics diff` and `dvc params
+diff`. When REV's own results changed since the merge-base, the report says so in one line.
+`--experiments`: the DVC experiments of this commit grouped by their params (seed
+excluded), mean ± std over seeds, each group compared with its reference group on the
+same reviews.
 
     python -m sentiment.report --base main          # or: make report BASE=main
     python -m sentiment.report --experiments        # or: make experiments
@@ -33,6 +36,37 @@ MODELS = {
 SEED_KEY = "train.seed"
 
 
+def git(*args: str) -> str:
+    result = subprocess.run(["git", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise PipelineError(f"`git {' '.join(args)}` failed: {result.stderr.strip()[:300]}")
+    return result.stdout.strip()
+
+
+def merge_base(rev: str) -> str:
+    """The commit HEAD forked from REV at: what the branch's changes are measured against."""
+    try:
+        return git("merge-base", "HEAD", rev)
+    except PipelineError as error:
+        raise PipelineError(
+            f"no merge-base of HEAD and `{rev}` ({error}): fetch the base branch with its "
+            f"history (`git fetch origin`; in Actions: checkout with fetch-depth: 0)"
+        ) from None
+
+
+def base_moved_on(rev: str, base: str) -> str | None:
+    """One line when REV's results changed after the branch forked from it, else None."""
+    tip = git("rev-parse", rev)
+    changed = git("diff", "--name-only", base, tip, "--", "metrics/").split()
+    if not changed:
+        return None
+    files = ", ".join(f"`{name}`" for name in changed[:4]) + (", …" if len(changed) > 4 else "")
+    return (
+        f"> `{rev}` has new results since this branch forked from it (`{base[:8]}` → "
+        f"`{tip[:8]}`: {files}); merge `{rev}` in and reproduce to compare with them."
+    )
+
+
 def dvc_markdown(*args: str) -> str:
     result = subprocess.run(
         [sys.executable, "-m", "dvc", *args, "--md"], capture_output=True, text=True
@@ -54,11 +88,17 @@ def read_at(path: str, rev: str | None):
         return None
 
 
+def _where(path: str, rev: str | None) -> str:
+    return path if rev is None else f"{path} at {rev[:12]}"
+
+
 def predictions_at(path: str, rev: str | None):
     import io
 
     content = read_at(path, rev)
-    return None if content is None else evaluation.read_predictions(io.StringIO(content))
+    if content is None:
+        return None
+    return evaluation.read_predictions(io.StringIO(content), _where(path, rev))
 
 
 def _pct(value: float) -> str:
@@ -67,7 +107,14 @@ def _pct(value: float) -> str:
 
 def _interval_text(path: str, rev: str | None) -> str:
     content = read_at(path, rev)
-    metrics = json.loads(content) if content else {}
+    try:
+        metrics = json.loads(content) if content else {}
+    except json.JSONDecodeError as error:
+        raise PipelineError(
+            f"{_where(path, rev)} is not valid JSON ({error}): re-run the stage that wrote it"
+        ) from None
+    if not isinstance(metrics, dict):
+        raise PipelineError(f"{_where(path, rev)} is not a metrics object: re-run its stage")
     ci = metrics.get("accuracy_ci")
     if "accuracy" not in metrics:
         return "no metrics"
@@ -84,16 +131,15 @@ def paired_rows(base: str) -> list[str]:
         before = predictions_at(predictions, base)
         sides = f"base {_interval_text(metrics, base)}, head {_interval_text(metrics, None)}"
         if head is None or before is None:
-            where = "the workspace" if head is None else f"`{base}` (run `dvc pull`)"
+            where = "the workspace" if head is None else f"`{base[:8]}` (run `dvc pull`)"
             notes.append(f"- **{model}**: no predictions in {where}; not paired. {sides}.")
-        elif list(head["id"]) != list(before["id"]):
-            notes.append(
-                f"- **{model}**: the test sets differ ({len(before)} vs {len(head)} reviews, "
-                f"`prepare` changed); not paired. {sides}."
-            )
+        elif (aligned := evaluation.paired(head, before))[0] is None:
+            notes.append(f"- **{model}**: {aligned[1]}, `prepare` changed; not paired. {sides}.")
         else:
             c = stats.paired_comparison(
-                head["label"].to_numpy(), before["prob_pos"].to_numpy(), head["prob_pos"].to_numpy()
+                head["label"].to_numpy(),
+                aligned[0]["prob_pos"].to_numpy(),
+                head["prob_pos"].to_numpy(),
             )
             rows.append(
                 f"| {model} | {_pct(c['base_accuracy'])} | {_pct(c['head_accuracy'])} "
@@ -112,11 +158,14 @@ def paired_rows(base: str) -> list[str]:
     return table + ([""] if rows and notes else []) + notes
 
 
-def build_report(base: str) -> str:
+def build_report(rev: str) -> str:
+    base = merge_base(rev)
+    moved_on = base_moved_on(rev, base)
     return "\n".join(
         [
-            f"## Results against `{base}`",
+            f"## Results against `{rev}` (merge-base `{base[:8]}`)",
             "",
+            *([moved_on, ""] if moved_on else []),
             "### Paired comparison on the same test reviews",
             "",
             *paired_rows(base),
@@ -168,12 +217,13 @@ def _value(value) -> str:
 
 
 def group_runs(runs: list[dict]) -> dict[tuple, list[dict]]:
-    """Runs with the same params but the seed, in first-seen order, each sorted by seed."""
-    groups: dict[tuple, list[dict]] = defaultdict(list)
+    """Runs with the same params but the seed, in first-seen order, each sorted by seed.
+    A seed run twice counts once (the first listed): a repeat is not another draw."""
+    groups: dict[tuple, dict] = defaultdict(dict)
     for run in runs:
         key = tuple((k, _value(run[k])) for k in param_keys(run) if k != SEED_KEY)
-        groups[key].append(run)
-    return {key: sorted(group, key=lambda r: r[SEED_KEY]) for key, group in groups.items()}
+        groups[key].setdefault(run[SEED_KEY], run)
+    return {key: [group[s] for s in sorted(group)] for key, group in groups.items()}
 
 
 def _summary(values: list[float]) -> tuple[str, str]:
@@ -218,8 +268,16 @@ def compare_groups(base_runs: list[dict], head_runs: list[dict]) -> str:
     frames = [(predictions_at(path, b["rev"]), predictions_at(path, h["rev"])) for b, h in pairs]
     if any(b is None or h is None for b, h in frames):
         return "predictions missing (`dvc exp pull`?)"
-    if any(list(b["id"]) != list(h["id"]) for b, h in frames):
+    order = frames[0][1]["id"]  # every run's reviews, in one order: the same labels for all
+    if any(set(f["id"]) != set(order) for pair in frames for f in pair):
         return "test sets differ"
+    for b, h in frames:
+        evaluation.paired(h, b)  # refuses labels that disagree
+
+    def in_order(frame):
+        return frame.set_index("id").loc[order].reset_index()
+
+    frames = [(in_order(b), in_order(h)) for b, h in frames]
     labels = frames[0][1]["label"].to_numpy()
     c = stats.paired_over_seeds(
         labels,

@@ -2,7 +2,9 @@
 
 It never trains. Authors run `dvc repro` on a GPU box and `dvc push`; the check pulls what
 they pushed, verifies with `dvc status` that it belongs to this commit's code and params,
-and writes the comment: paired comparisons, metric and param diffs, plots as PNG.
+and writes the comment: paired comparisons against the merge-base of HEAD and `--base`,
+metric and param diffs, the plots as tables (GitHub renders them in the comment) and as
+PNG files beside it (the workflow uploads them as an artifact; no outside host).
 
     python -m sentiment.review --base origin/main --out review   # or: make review BASE=…
 
@@ -13,20 +15,32 @@ written) says what is wrong and what the author should do; stderr has one line.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from sentiment.io import PipelineError
-from sentiment.report import build_report
 
-# the plots a reviewer looks at: `dvc plots` id -> title
+# The comment's first line: the workflow finds and updates the one comment carrying it.
+MARKER = "<!-- sentiment-review -->"
+# the plots a reviewer looks at: `dvc plots` id -> title (rendered as PNG)
 PLOTS = {
     "Accuracy by epoch": "Accuracy by epoch",
     "metrics/plots/confusion.csv": "Confusion matrix (test)",
 }
+TRAINING_CURVE = "metrics/plots/training.csv"
+CONFUSION = "metrics/plots/confusion.csv"
+# check_params writes constant bytes: it is "stale" after any edit of params.yaml, comments
+# included, and re-running it changes nothing downstream, so it never makes results stale.
+ALWAYS_FRESH = {"check_params"}
+CREDENTIALS = re.compile(
+    r"credential|AccessDenied|Forbidden|\b403\b|permission denied|authenticat", re.IGNORECASE
+)
 
 
 def dvc(*args: str) -> subprocess.CompletedProcess:
@@ -39,6 +53,20 @@ def _first_error(result: subprocess.CompletedProcess) -> str:
     return (errors or lines or ["no output"])[0].removeprefix("ERROR: ")[:300]
 
 
+def _missing_files(stderr: str) -> list[str]:
+    """The paths DVC lists after "...following targets:" when objects are missing."""
+    lines = stderr.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.rstrip().endswith("targets:")), None)
+    if start is None:
+        return []
+    names = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.startswith(("Is your cache", "ERROR", "WARNING")):
+            break
+        names.append(line.strip())
+    return names
+
+
 def pull() -> None:
     """`dvc pull`, failing loudly where DVC would only warn and skip."""
     default = dvc("remote", "default")
@@ -48,80 +76,164 @@ def pull() -> None:
             "and commit .dvc/config (see docs/remotes.md)"
         )
     result = dvc("pull")
-    if result.returncode != 0:
+    if result.returncode == 0:
+        return
+    if CREDENTIALS.search(result.stderr):
         raise PipelineError(
-            f"`dvc pull` failed ({_first_error(result)}): the branch's results are not on the "
-            "remote; run `dvc repro` on a GPU box and `dvc push`"
+            f"cannot read the DVC remote ({_first_error(result)}): no credentials for it. "
+            "A fork's pull request gets none: its results are reviewed once a maintainer "
+            "pushes the branch to this repository; otherwise set them (docs/review.md)"
         )
+    missing = _missing_files(result.stderr)
+    if missing:
+        shown = ", ".join(f"`{name}`" for name in missing[:3]) + (", …" if len(missing) > 3 else "")
+        raise PipelineError(
+            f"the branch's results are not on the remote ({len(missing)} files missing: "
+            f"{shown}): on the machine that ran `dvc repro`, run `dvc push`"
+        )
+    raise PipelineError(f"`dvc pull` failed ({_first_error(result)})")
 
 
-def stale_stages() -> list[str]:
-    """Stages whose code, params or inputs changed since their results were recorded."""
+def stale_changes() -> dict[str, list[tuple[str, str]]]:
+    """Stage -> what changed since its results were recorded, as (kind, name) pairs:
+    ("param", "train.epochs"), ("dep", "sentiment/model.py"), ("out", …), ("stage", …)."""
     result = dvc("status", "--json")
     if result.returncode != 0:
         raise PipelineError(f"`dvc status` failed ({_first_error(result)})")
-    status = json.loads(result.stdout or "{}")
-    return sorted(name.split(":")[-1] for name in status)
+    changes: dict[str, list[tuple[str, str]]] = {}
+    for name, entries in json.loads(result.stdout or "{}").items():
+        stage = name.split(":")[-1]
+        if stage in ALWAYS_FRESH:
+            continue
+        found = []
+        for entry in entries:
+            if isinstance(entry, str):  # "changed command", "always changed"
+                found.append(("stage", entry))
+                continue
+            for kind, items in entry.items():  # "changed deps" / "changed outs"
+                for path, state in items.items():
+                    if isinstance(state, dict):  # a params file: key -> state
+                        found += [("param", key) for key in state]
+                    elif path != "data/params_checked.txt":  # constant: see ALWAYS_FRESH
+                        found.append((kind.removeprefix("changed ").removesuffix("s"), path))
+        changes[stage] = found
+    return changes
+
+
+def stale_comment(changes: dict[str, list[tuple[str, str]]]) -> str:
+    def names(kind: str) -> str:
+        found = sorted({name for pairs in changes.values() for k, name in pairs if k == kind})
+        return ", ".join(f"`{name}`" for name in found)
+
+    lines = [
+        MARKER,
+        "## Results are stale",
+        "",
+        "This commit's `dvc.lock` does not match its code and params: its metrics were not "
+        "produced by them, so there is nothing to review yet.",
+        "",
+        "- stages to re-run: " + ", ".join(f"`{s}`" for s in changes) + " (and what follows them)",
+    ]
+    for kind, label in (
+        ("param", "params changed"),
+        ("dep", "files changed"),
+        ("out", "outputs changed"),
+        ("stage", "also"),
+    ):
+        if names(kind):
+            lines.append(f"- {label}: {names(kind)}")
+    lines += [
+        "",
+        "Run `dvc repro` (the full recipe on a GPU box: docs/gpu.md), `dvc push`, and commit "
+        "`dvc.lock` and `metrics/`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _csv_at(path: str, rev: str | None) -> list[dict] | None:
+    from sentiment.report import read_at
+
+    content = read_at(path, rev)
+    return None if content is None else list(csv.DictReader(io.StringIO(content)))
+
+
+def plot_tables(base: str) -> list[str]:
+    """The reviewer's plots as Markdown tables: GitHub renders these inside the comment."""
+    lines = ["#### Validation accuracy by epoch", ""]
+    before, after = _csv_at(TRAINING_CURVE, base), _csv_at(TRAINING_CURVE, None)
+    if before is None or after is None:
+        lines.append("_No training curve on one side._")
+    else:
+        lines += ["| epoch | base | head |", "|---|---|---|"]
+        for e in range(max(len(before), len(after))):
+            cells = [
+                f"{float(rows[e]['val_accuracy']):.4f}" if e < len(rows) else ""
+                for rows in (before, after)
+            ]
+            lines.append(f"| {e + 1} | {cells[0]} | {cells[1]} |")
+    lines += ["", "#### Confusion matrix (test; rows actual, columns predicted)", ""]
+    lines += ["| | base neg | base pos | head neg | head pos |", "|---|---|---|---|---|"]
+    counts = [_csv_at(CONFUSION, rev) for rev in (base, None)]
+    tallies = [Counter((r["actual"], r["predicted"]) for r in rows or []) for rows in counts]
+    for actual in ("neg", "pos"):
+        cells = [str(t[(actual, p)]) for t in tallies for p in ("neg", "pos")]
+        lines.append(f"| **{actual}** | " + " | ".join(cells) + " |")
+    return lines
 
 
 def render_plots(base: str, out: Path) -> list[str]:
     """Each plot of both revisions as a PNG beside the comment (no npm tool needed)."""
     import vl_convert
 
-    lines = []
+    written = []
     for target, title in PLOTS.items():
         result = dvc("plots", "diff", base, "--show-vega", "--targets", target)
         if result.returncode != 0 or not result.stdout.strip():
-            lines.append(f"- {title}: not rendered ({_first_error(result)})")
+            print(f"review: plot {title!r} not rendered ({_first_error(result)})", file=sys.stderr)
             continue
         name = re.sub(r"[^a-z0-9]+", "-", target.lower()).strip("-") + ".png"
-        png = vl_convert.vegalite_to_png(vl_spec=result.stdout, scale=1.5)
-        (out / name).write_bytes(png)
-        lines.append(f"![{title}](./{name})")
-    return lines
+        (out / name).write_bytes(vl_convert.vegalite_to_png(vl_spec=result.stdout, scale=1.5))
+        written.append(name)
+    return written
 
 
-def stale_comment(stages: list[str]) -> str:
-    names = ", ".join(f"`{s}`" for s in stages)
-    return "\n".join(
-        [
-            "## Results are stale",
-            "",
-            f"These stages changed since their results were recorded: {names} (and so does "
-            "everything downstream of them). The metrics in this branch were not produced by "
-            "its code and params, so there is nothing to review yet.",
-            "",
-            "Run `dvc repro` on a GPU box, then `dvc push`, and commit `dvc.lock` and `metrics/`.",
-            "",
-        ]
-    )
+def review(rev: str, out: Path) -> int:
+    from sentiment.report import build_report, merge_base
 
-
-def review(base: str, out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     comment = out / "comment.md"
     comment.unlink(missing_ok=True)
+    for old in out.glob("*.png"):
+        old.unlink()
     try:
         pull()
-        stale = stale_stages()
+        stale = stale_changes()
         if stale:
             comment.write_text(stale_comment(stale), encoding="utf-8")
             raise PipelineError(f"stale stages {', '.join(stale)}: run `dvc repro` and `dvc push`")
-        report = build_report(base)
-        plots = render_plots(base, out)
+        base = merge_base(rev)
+        report = build_report(rev)
+        tables = plot_tables(base)
+        pngs = render_plots(base, out)
     except PipelineError as error:
         if not comment.exists():
-            comment.write_text(f"## The review could not run\n\n{error}\n", encoding="utf-8")
+            text = f"{MARKER}\n## The review could not run\n\n{error}\n"
+            comment.write_text(text, encoding="utf-8")
         print(f"review: error: {error}", file=sys.stderr)
         return 1
-    comment.write_text("\n".join([report, "### Plots", "", *plots, ""]), encoding="utf-8")
+    files = ", ".join(f"`{name}`" for name in pngs) or "none"
+    body = [MARKER, report, "### Plots", "", *tables, "", f"PNG renderings: {files}.", ""]
+    comment.write_text("\n".join(body), encoding="utf-8")
     print(f"review: wrote {comment}")
     return 0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--base", default="origin/main", help="Git revision to compare against")
+    parser.add_argument(
+        "--base", default="origin/main", help="compare with the merge-base of HEAD and this"
+    )
     parser.add_argument("--out", default="review", help="folder for comment.md and the PNGs")
     args = parser.parse_args()
     sys.exit(review(args.base, Path(args.out)))

@@ -35,7 +35,8 @@ def test_report_pairs_base_and_head_predictions_on_the_same_reviews(workspace):
     head = evaluation.read_predictions(workspace / "data/predictions/bilstm.csv")
     text = report(workspace, "--base", "HEAD~1")
 
-    assert text.startswith("## Results against `HEAD~1`")
+    base_sha = run(workspace, "git", "rev-parse", "HEAD~1").stdout.strip()
+    assert text.startswith(f"## Results against `HEAD~1` (merge-base `{base_sha[:8]}`)")
     expected = stats.paired_comparison(
         head["label"].to_numpy(), base["prob_pos"].to_numpy(), head["prob_pos"].to_numpy()
     )
@@ -74,7 +75,8 @@ def test_report_says_when_it_cannot_pair_and_shows_each_sides_interval(workspace
     shutil.rmtree(workspace / ".dvc" / "cache")  # no cache, no remote: base objects are gone
     text = report(workspace, "--base", "HEAD~1")
     line = next(line for line in text.splitlines() if line.startswith("- **bilstm**"))
-    assert "no predictions in `HEAD~1` (run `dvc pull`)" in line and line.count("95% CI") == 2
+    base = run(workspace, "git", "rev-parse", "--short=8", "HEAD~1").stdout.strip()
+    assert f"no predictions in `{base}` (run `dvc pull`)" in line and line.count("95% CI") == 2
 
 
 def test_queued_seeds_run_with_relative_local_sources_and_group_in_the_table(workspace):

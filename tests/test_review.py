@@ -1,84 +1,222 @@
-"""The pull-request check as CI runs it: a fresh clone of a head branch, a base branch,
-a remote the author pushed to; it pulls, refuses stale results and writes the comment."""
+"""The pull-request check under GitHub's conditions, rehearsed: a bare Git origin and a DVC
+remote; CI is a fresh clone of the PR's head commit with an empty cache; the base branch
+moves on after the branch was reproduced; results reproduced but never pushed; stale
+results; a remote it has no credentials for; and the workflow routing forks away."""
 
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import yaml
 from conftest import dvc, run
 from test_pipeline import set_params
 
+from sentiment.review import MARKER
+
 PNG = b"\x89PNG\r\n\x1a\n"
+WORKFLOW = Path(__file__).resolve().parent.parent / ".github/workflows/pr-report.yml"
 
 
-def review(clone):
-    return subprocess.run(
-        [sys.executable, "-m", "sentiment.review", "--base", "origin/main", "--out", "review"],
+@pytest.fixture(scope="module")
+def github(reproduced, tmp_path_factory):
+    """(origin, the author's machine): `main` reproduced and pushed to both remotes, and
+    branch `pr` (one training epoch instead of three) reproduced and pushed by its author."""
+    root = tmp_path_factory.mktemp("github")
+    author = root / "author"
+    shutil.copytree(reproduced, author, symlinks=True)
+    origin = root / "origin.git"
+    run(root, "git", "init", "-q", "--bare", "-b", "main", str(origin))
+    dvc(author, "remote", "add", "-d", "storage", str(root / "dvc-remote"))
+    run(author, "git", "commit", "-qam", "a remote")
+    run(author, "git", "remote", "add", "origin", str(origin))
+    dvc(author, "push")
+    run(author, "git", "push", "-q", "origin", "main")
+    run(author, "git", "checkout", "-qb", "pr")
+    set_params(author, "train", epochs=1)
+    dvc(author, "repro")
+    dvc(author, "push")
+    run(author, "git", "commit", "-qam", "one epoch")
+    run(author, "git", "push", "-q", "origin", "pr")
+    return origin, author
+
+
+@pytest.fixture
+def developer(github, tmp_path):
+    """A copy of the author's machine (its Git history and DVC cache) to push from."""
+    copy = tmp_path / "developer"
+    shutil.copytree(github[1], copy, symlinks=True)
+    return copy
+
+
+def ci_review(origin, tmp_path, branch, base="origin/main"):
+    """What the workflow does: clone the head commit with full history, empty DVC cache,
+    then `make review`'s command. Returns (exit code, stderr lines, comment, clone)."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    clone = tmp_path / f"ci-{branch}"
+    run(tmp_path, "git", "clone", "-q", "-b", branch, str(origin), str(clone))
+    result = subprocess.run(
+        [sys.executable, "-m", "sentiment.review", "--base", base, "--out", "review"],
         cwd=clone,
         capture_output=True,
         text=True,
     )
-
-
-@pytest.fixture
-def pull_request(workspace, tmp_path):
-    """A fresh clone of branch `pr` (one training epoch instead of three), both pushed."""
-    dvc(workspace, "remote", "add", "-d", "storage", str(tmp_path / "remote"))
-    run(workspace, "git", "commit", "-qam", "a remote")
-    dvc(workspace, "push")
-    run(workspace, "git", "checkout", "-qb", "pr")
-    set_params(workspace, "train", epochs=1)
-    dvc(workspace, "repro")
-    dvc(workspace, "push")
-    run(workspace, "git", "commit", "-qam", "one epoch")
-    clone = tmp_path / "ci"
-    run(tmp_path, "git", "clone", "-q", "-b", "pr", str(workspace), str(clone))
-    return clone
-
-
-def test_review_pulls_and_writes_the_comment_with_paired_results_and_plots(pull_request):
-    result = review(pull_request)
-    assert result.returncode == 0, result.stderr[-2000:]
-    comment = (pull_request / "review/comment.md").read_text()
-    assert comment.startswith("## Results against `origin/main`")
-    assert "| bilstm |" in comment and "| baseline |" in comment  # paired, both pulled
-    assert "McNemar" in comment
-    assert any(
-        "train.epochs" in line and "3" in line and "1" in line for line in comment.split("\n")
-    )
-    for name in ("accuracy-by-epoch.png", "metrics-plots-confusion-csv.png"):
-        assert f"(./{name})" in comment
-        assert (pull_request / "review" / name).read_bytes().startswith(PNG)
-    assert (pull_request / "models/model.keras").is_file()  # pulled, never trained
-
-
-def test_review_of_stale_results_names_the_stages_and_fails(pull_request):
-    set_params(pull_request, "train", epochs=2)
-    run(pull_request, "git", "commit", "-qam", "two epochs, not reproduced")
-    result = review(pull_request)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
-        "review: error: stale stages check_params, train: run `dvc repro` and `dvc push`"
-    ]
-    comment = (pull_request / "review/comment.md").read_text()
-    assert comment.startswith("## Results are stale")
-    assert "`check_params`, `train`" in comment and "dvc repro` on a GPU box" in comment
     assert "Running stage" not in result.stdout + result.stderr  # it never trains
+    comment = (clone / "review/comment.md").read_text()
+    assert comment.startswith(MARKER + "\n")  # the workflow updates the comment carrying it
+    return result.returncode, result.stderr.strip().splitlines(), comment, clone
 
 
-def test_review_without_a_remote_or_with_missing_objects_fails_in_one_line(pull_request, tmp_path):
-    dvc(pull_request, "remote", "modify", "storage", "url", str(tmp_path / "empty"))
-    missing = review(pull_request)
-    assert missing.returncode == 1
-    (line,) = missing.stderr.strip().splitlines()
-    assert line.startswith("review: error: `dvc pull` failed (")
-    assert line.endswith("run `dvc repro` on a GPU box and `dvc push`")
+def switch(repo, *args):
+    """`git checkout …` and the DVC-tracked files that go with it."""
+    run(repo, "git", "checkout", "-q", *args)
+    dvc(repo, "checkout")
 
-    dvc(pull_request, "remote", "remove", "storage")
-    result = review(pull_request)
-    assert result.returncode == 1
-    assert result.stderr.strip().splitlines() == [
+
+def sha(repo, rev):
+    return run(repo, "git", "rev-parse", rev).stdout.strip()
+
+
+def test_review_of_the_head_commit_compares_with_the_merge_base(github, tmp_path):
+    origin, author = github
+    code, errors, comment, clone = ci_review(origin, tmp_path, "pr")
+    assert code == 0, errors
+    assert f"## Results against `origin/main` (merge-base `{sha(author, 'main')[:8]}`)" in comment
+    assert "has new results" not in comment
+    assert "| bilstm |" in comment and "| baseline |" in comment  # paired, both pulled
+    (epochs,) = [line for line in comment.splitlines() if "train.epochs" in line]
+    assert "| 3 " in epochs and "| 1 " in epochs
+    # the plots GitHub renders inside the comment: tables of both revisions
+    assert "| epoch | base | head |" in comment and "| 3 |" in comment
+    assert "| **neg** |" in comment and "| **pos** |" in comment
+    for name in ("accuracy-by-epoch.png", "metrics-plots-confusion-csv.png"):
+        assert f"`{name}`" in comment  # the workflow uploads these as an artifact
+        assert (clone / "review" / name).read_bytes().startswith(PNG)
+    assert "](./" not in comment  # no image links to files GitHub cannot show
+    assert (clone / "models/model.keras").is_file()  # pulled, never trained
+
+
+def test_base_moving_on_is_not_this_branchs_change_and_a_lock_conflict_does_not_matter(
+    github, developer, tmp_path
+):
+    origin, _ = github
+    fork_point = sha(developer, "main")
+    # code-only: the base branch edits a stage dependency; the branch stays fresh
+    switch(developer, "-b", "moved", "main")
+    with open(developer / "sentiment/baseline.py", "a") as module:
+        module.write("# a comment merged into main after the branch was reproduced\n")
+    run(developer, "git", "commit", "-qam", "main: code only")
+    run(developer, "git", "push", "-q", "origin", "moved")
+    code, errors, comment, _ = ci_review(origin, tmp_path / "a", "pr", base="origin/moved")
+    assert code == 0, errors
+    assert f"(merge-base `{fork_point[:8]}`)" in comment and "has new results" not in comment
+
+    # results-changing: another PR merged into the base retrained; both changed dvc.lock
+    set_params(developer, "train", epochs=2)
+    dvc(developer, "repro")
+    dvc(developer, "push")
+    run(developer, "git", "commit", "-qam", "main: two epochs")
+    run(developer, "git", "push", "-q", "origin", "moved")
+    merge = run(developer, "git", "merge-tree", "--write-tree", "moved", "pr", check=False)
+    assert merge.returncode == 1 and "CONFLICT (content): Merge conflict in dvc.lock" in (
+        merge.stdout
+    )  # GitHub would make no merge ref
+    code, errors, comment, _ = ci_review(origin, tmp_path / "b", "pr", base="origin/moved")
+    assert code == 0, errors
+    (moved_on,) = [line for line in comment.splitlines() if "has new results" in line]
+    assert moved_on.startswith("> `origin/moved` has new results since this branch forked")
+    assert "`metrics/evaluate.json`" in moved_on and fork_point[:8] in moved_on
+    assert f"(merge-base `{fork_point[:8]}`)" in comment
+
+
+def test_results_reproduced_but_not_pushed_ask_for_dvc_push(github, developer, tmp_path):
+    run(developer, "git", "checkout", "-q", "-b", "unpushed", "pr")
+    set_params(developer, "baseline", C=2.0)
+    dvc(developer, "repro")  # ... but no `dvc push`
+    run(developer, "git", "commit", "-qam", "another C, results not pushed")
+    run(developer, "git", "push", "-q", "origin", "unpushed")
+    code, errors, comment, _ = ci_review(github[0], tmp_path, "unpushed")
+    assert code == 1
+    (line,) = errors
+    assert line.startswith("review: error: the branch's results are not on the remote (")
+    assert "`data/predictions/baseline.csv`" in line
+    assert line.endswith("on the machine that ran `dvc repro`, run `dvc push`")
+    assert "run `dvc push`" in comment and "GPU box" not in comment
+
+
+def test_stale_results_name_the_changed_params_and_files_not_check_params(
+    github, developer, tmp_path
+):
+    run(developer, "git", "checkout", "-q", "-b", "stale", "pr")
+    set_params(developer, "train", epochs=2)
+    with open(developer / "sentiment/baseline.py", "a") as module:
+        module.write("# an edit nobody reproduced\n")
+    run(developer, "git", "commit", "-qam", "two epochs and a code edit, not reproduced")
+    run(developer, "git", "push", "-q", "origin", "stale")
+    code, errors, comment, _ = ci_review(github[0], tmp_path, "stale")
+    assert code == 1
+    assert errors == ["review: error: stale stages train, baseline: run `dvc repro` and `dvc push`"]
+    assert comment.splitlines()[1] == "## Results are stale"
+    assert "- params changed: `train.epochs`" in comment
+    assert "- files changed: `sentiment/baseline.py`" in comment
+    assert "- stages to re-run: `train`, `baseline`" in comment
+    assert "check_params" not in comment and "params_checked" not in comment
+
+
+def test_a_remote_without_credentials_or_objects_or_no_remote_fails_in_one_line(
+    github, developer, tmp_path, monkeypatch
+):
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    run(developer, "git", "checkout", "-q", "-b", "s3", "pr")
+    dvc(developer, "remote", "add", "-d", "s3", "s3://imdb-sentiment/dvc")
+    dvc(developer, "remote", "modify", "s3", "endpointurl", "http://127.0.0.1:9")
+    run(developer, "git", "commit", "-qam", "an S3 remote, as a fork's PR sees it: no credentials")
+    run(developer, "git", "push", "-q", "origin", "s3")
+    code, errors, comment, _ = ci_review(github[0], tmp_path / "s3", "s3")
+    assert code == 1
+    (line,) = errors
+    assert "no credentials for it" in line and "once a maintainer pushes the branch" in line
+
+    run(developer, "git", "checkout", "-q", "-b", "empty", "pr")  # same DVC files as `s3`
+    dvc(developer, "remote", "modify", "storage", "url", str(tmp_path / "empty"))
+    run(developer, "git", "commit", "-qam", "a remote nobody pushed to")
+    run(developer, "git", "push", "-q", "origin", "empty")
+    code, errors, comment, _ = ci_review(github[0], tmp_path / "empty", "empty")
+    assert code == 1 and len(errors) == 1 and "run `dvc push`" in errors[0]
+
+    run(developer, "git", "checkout", "-q", "-b", "none", "pr")
+    dvc(developer, "remote", "remove", "storage")
+    run(developer, "git", "commit", "-qam", "no remote")
+    run(developer, "git", "push", "-q", "origin", "none")
+    code, errors, comment, _ = ci_review(github[0], tmp_path / "none", "none")
+    assert code == 1
+    assert errors == [
         "review: error: no default DVC remote is configured: add one with "
         "`dvc remote add -d NAME URL` and commit .dvc/config (see docs/remotes.md)"
     ]
-    assert "could not run" in (pull_request / "review/comment.md").read_text()
+    assert "could not run" in comment
+
+
+def test_the_workflow_reviews_the_head_commit_and_never_runs_a_forks_code_with_secrets():
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    jobs = workflow["jobs"]
+    same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
+    assert same_repo in jobs["review"]["if"]
+    assert jobs["fork"]["if"] == same_repo.replace("==", "!=")
+    assert "secrets." not in yaml.safe_dump(jobs["fork"]) and "make" not in str(jobs["fork"])
+    for job in ("changes", "tests", "review"):
+        checkout = jobs[job]["steps"][0]
+        assert checkout["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+    assert jobs["review"]["permissions"]["id-token"] == "write"
+    assert workflow["permissions"] == {"contents": "read"}
+    assert all("timeout-minutes" in job for job in jobs.values())
+    assert workflow["concurrency"]["cancel-in-progress"] is True
+    actions = [s["uses"] for job in jobs.values() for s in job["steps"] if "uses" in s]
+    assert not any("cml" in action for action in actions)
+    posted = next(s["run"] for s in jobs["review"]["steps"] if "gh api" in s.get("run", ""))
+    assert "PATCH" in posted  # one comment, updated on every push

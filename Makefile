@@ -1,20 +1,30 @@
-# `make repro` for the pipeline, `make test` for the tests, `make demo` offline on a sample.
-# Installs exactly the versions in requirements/$(EXTRAS).lock (hashes checked):
-# `dev` (CPU: pipeline + tests, the default) or `gpu` (`make repro EXTRAS=gpu` on a GPU box).
+# `make help` lists the targets. Every target installs what it needs first: exactly the
+# versions in requirements/$(EXTRAS).lock (hashes checked), in a virtualenv of their own:
+# `dev` (CPU: pipeline + tests, the default) in .venv/, `gpu` (`make repro EXTRAS=gpu` on
+# a GPU box) in .venv-gpu/, `cluster` (SkyPilot, to launch sweeps) in .venv-cluster/: each
+# keeps its own, so a GPU box runs `make repro EXTRAS=gpu` and `make test` side by side.
 
 PYTHON ?= python3
-VENV ?= .venv
 EXTRAS ?= dev
+VENV ?= $(if $(filter dev,$(EXTRAS)),.venv,.venv-$(EXTRAS))
 BIN := $(abspath $(VENV))/bin
 LOCK := requirements/$(EXTRAS).lock
-STAMP := $(VENV)/.installed-$(EXTRAS)
+# The stamp follows the content of the lock and pyproject.toml, not their times: a fresh
+# clone, a checkout or a restored CI cache reinstalls only when what they pin changed.
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml 2>/dev/null | sha256sum | cut -c1-16)
 
 # DVC runs each stage's `python -m stages.…` through the shell: use the venv's python.
 export PATH := $(BIN):$(PATH)
 
-.PHONY: install lock repro test demo lint report review seeds experiments bench
+.DEFAULT_GOAL := help
+.PHONY: help install lock repro cpu test demo lint report review seeds sweep experiments \
+	job collect bench
 
-$(STAMP): pyproject.toml $(LOCK)
+help: ## list the targets
+	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  Variables: EXTRAS=gpu (GPU box), BASE=origin/main, SEEDS=\"0 1 2\", ARGS=\"-S key=value\""
+
+$(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
@@ -22,32 +32,50 @@ $(STAMP): pyproject.toml $(LOCK)
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-install: $(STAMP)
+install: $(STAMP) ## create the virtualenv from the lock file (only when the lock changed)
 
 # Refresh the lock files from pyproject.toml (Linux x86-64, Python 3.11), then commit them.
 UV_COMPILE := uv pip compile pyproject.toml --generate-hashes --no-header \
 	--python-version 3.11 --python-platform x86_64-manylinux_2_28
-lock: install
+lock: install ## refresh requirements/*.lock from pyproject.toml
 	$(BIN)/python -m pip install -q uv
 	$(UV_COMPILE) --extra dev -o requirements/dev.lock
 	$(UV_COMPILE) --extra gpu --extra s3 -o requirements/gpu.lock
+	$(subst pyproject.toml,requirements/cluster.in,$(UV_COMPILE)) -o requirements/cluster.lock
 
-repro: install
+repro: install ## `dvc repro`: the notebook's recipe (a GPU job: ~4 h on a 2-core CPU)
+	@nvidia-smi -L >/dev/null 2>&1 || echo "repro: no GPU found. The recipe (BiLSTM(256), 20 \
+	epochs) takes about 4 h on a 2-core CPU; Ctrl-C and run \`make cpu\` for the CPU preset \
+	(about 4 min a run on 2 cores), or see docs/gpu.md." >&2
 	dvc repro
 
-test: install
-	python -m pytest
+# The scaled-down recipe behind the README's CPU rows: 3 seeds on both splits, as queued
+# experiments. The README's rows used local copies of the data:
+#   make cpu DATASET=../shared/data/imdb VECTORS=../shared/embeddings/word2vec-imdb-300
+CPU_PRESET := -S train.units=32 -S train.epochs=2 -S train.batch_size=128 \
+	-S train.learning_rate=0.001
+DATASET ?= stanfordnlp/imdb
+VECTORS ?= fse/word2vec-google-news-300
+cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the table
+	$(MAKE) seeds SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) -S prepare.dataset=$(DATASET) \
+		-S embed.vectors=$(VECTORS) -S prepare.split=random,official $(ARGS)"
+	$(MAKE) experiments
 
-demo: install
+TEST_JOBS ?= auto
+test: install ## the test suite, in parallel (what CI runs)
+	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself
+	python -m pytest -n $(TEST_JOBS)
+
+demo: install ## the whole pipeline offline on a synthetic sample (about a minute)
 	python -m sentiment.demo
 
-lint: install
+lint: install ## ruff, and actionlint with shellcheck for the workflows' scripts
 	ruff check .
+	command -v shellcheck >/dev/null || { echo "lint: shellcheck missing" >&2; exit 1; }
 	actionlint .github/workflows/*.yml
 
-# Markdown report of metric and param changes against BASE (default: main).
-BASE ?= main
-report: install
+BASE ?= origin/main
+report: install ## paired report of the workspace against the merge-base with BASE
 	python -m sentiment.report --base $(BASE)
 
 # One configuration over several seeds, as queued DVC experiments (each starts from the
@@ -55,19 +83,34 @@ report: install
 #   make seeds SEEDS="0 1 2" ARGS="-S train.units=64"
 SEEDS ?= 0 1 2
 ARGS ?=
-seeds: install
+seeds: install ## queue SEEDS x ARGS as experiments and run them one after another
 	for seed in $(SEEDS); do dvc exp run --queue -S train.seed=$$seed $(ARGS) || exit 1; done
 	dvc exp run --run-all -j 1
 
-# Markdown table of this commit's experiments: grouped by params (seed excluded), mean ± std.
-experiments: install
+# A grid times seeds, one DVC queue worker per GPU slot (docs/sweeps.md); exits non-zero
+# when a run failed. Without GPUS, as many CPU workers as give the most runs per hour.
+#   make sweep GPUS="0 1 2 3" PER_GPU=2 SEEDS="0 1 2" ARGS="-S 'train.units=32,64'"
+GPUS ?=
+PER_GPU ?= 1
+sweep: install ## queue the grid ARGS x SEEDS, run it on every GPU (GPUS="0 1", PER_GPU=2)
+	python -m sentiment.sweep --gpus "$(GPUS)" --per-gpu $(PER_GPU) --seeds "$(SEEDS)" -- $(ARGS)
+
+# A sweep over many machines (cluster/sweep.yaml, docs/sweeps.md): each job runs one
+# experiment from a commit and pushes it; `make collect` gathers them where you review.
+job: install ## one experiment of a cluster sweep (ARGS="-S train.seed=1"): run it, push it
+	dvc exp run --pull --allow-missing $(ARGS)
+	dvc exp push --run-cache origin
+
+collect: install ## pull this commit's experiments from origin (not rerun) and print the table
+	git fetch -q origin
+	dvc exp pull origin
 	python -m sentiment.report --experiments
 
-# The pull-request check (what the workflow runs): pull, refuse stale results, write
-# review/comment.md with paired comparisons, diffs and plots. Never trains.
-review: install
+experiments: install ## this commit's experiments, grouped by params, mean ± std over seeds
+	python -m sentiment.report --experiments
+
+review: install ## the pull-request check: pull, refuse stale results, write review/comment.md
 	python -m sentiment.review --base $(BASE) --out review
 
-# Benchmarks (minutes; not part of the tests): writes benchmarks/results/*.json + summary.md.
-bench: install
+bench: install ## benchmarks (minutes): benchmarks/results/*.json + summary.md
 	python -m benchmarks.run_all

@@ -241,11 +241,12 @@ def read_split(path: str | Path) -> pd.DataFrame:
         raise PipelineError(f"{path} is missing: run `dvc repro prepare` first") from None
     except Exception as error:  # pyarrow's errors for a broken file vary by version
         raise PipelineError(
-            f"{path} is unreadable ({type(error).__name__}): re-run `dvc repro -f prepare`"
+            f"{path} is unreadable ({type(error).__name__}): "
+            "re-run `dvc repro -f prepare` then `dvc repro`"
         ) from None
     if list(frame.columns) != ["text", "label"]:
         raise PipelineError(
             f"{path} has columns {list(frame.columns)}, expected ['text', 'label']: "
-            "re-run `dvc repro -f prepare`"
+            "re-run `dvc repro -f prepare` then `dvc repro`"
         )
     return frame

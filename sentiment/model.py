@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -142,6 +143,9 @@ def environment() -> dict:
             "cudnn_build": build.get("cudnn_version", "none"),
         },
         "device": ", ".join(names) or "CPU",
+        # what the run was given (a sweep worker's GPU) beside what TensorFlow saw above
+        "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "unset"),
+        "gpus_seen": len(gpus),
     }
 
 
@@ -164,7 +168,7 @@ def load_model(path: str):
                 "(Keras safe_mode): use a model this pipeline trained (`dvc repro train`)"
             ) from None
         raise PipelineError(
-            f"{path} is unreadable ({first}): re-run `dvc repro -f train`"
+            f"{path} is unreadable ({first}): re-run `dvc repro -f train` then `dvc repro`"
         ) from None
 
 

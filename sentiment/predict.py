@@ -17,7 +17,7 @@ from pathlib import Path
 
 from sentiment import stats, text
 from sentiment.data import LABEL_NAMES
-from sentiment.io import PipelineError, read_json
+from sentiment.io import PipelineError, quiet_native_noise, read_json
 
 EMPTY = "empty review: nothing to classify"
 
@@ -78,7 +78,8 @@ def check_encoding(encoding, path: str) -> None:
     )
     if not ok:
         raise PipelineError(
-            f"{path} is not an encoding written by encode: re-run `dvc repro -f encode`"
+            f"{path} is not an encoding written by encode: "
+            "re-run `dvc repro -f encode` then `dvc repro`"
         )
 
 
@@ -165,13 +166,14 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     try:
         numbered = read_reviews(args)
-        results = predict(
-            [review for _, review in numbered],
-            args.model,
-            args.vocab,
-            args.encoding,
-            args.batch_size,
-        )
+        with quiet_native_noise():  # TensorFlow's start-up lines, dropped as in the stages
+            results = predict(
+                [review for _, review in numbered],
+                args.model,
+                args.vocab,
+                args.encoding,
+                args.batch_size,
+            )
     except PipelineError as error:
         print(f"sentiment-predict: error: {error}", file=sys.stderr)
         sys.exit(1)

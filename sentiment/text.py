@@ -171,6 +171,7 @@ def load_vocabulary(path: str) -> dict:
     )
     if not ok:
         raise PipelineError(
-            f"{path} is not a vocabulary written by encode: re-run `dvc repro -f encode`"
+            f"{path} is not a vocabulary written by encode: "
+            "re-run `dvc repro -f encode` then `dvc repro`"
         )
     return vocab

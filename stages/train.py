@@ -10,7 +10,9 @@ def main() -> None:
     y = load_array("data/encoded/y_train.npy", "encode", "int64", 1)
     matrix = load_array("data/embedding_matrix.npy", "embed", "float32", 2)
     if len(x) != len(y):
-        raise PipelineError("x_train and y_train differ in length: re-run `dvc repro -f encode`")
+        raise PipelineError(
+            "x_train and y_train differ in length: re-run `dvc repro -f encode` then `dvc repro`"
+        )
     if x.size and x.max() >= len(matrix):
         raise PipelineError(
             f"x_train uses token index {x.max()} but the embedding matrix has {len(matrix)} rows: "

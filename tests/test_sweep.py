@@ -1,0 +1,129 @@
+"""Sweeps: one DVC queue worker per GPU slot on one box, and one experiment per machine
+(`make job`) gathered where you review (`make collect`), on a bare origin and a DVC remote."""
+
+import json
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import dvc, make, run
+from dvc import api as dvc_api
+
+from sentiment.sweep import worker_environments
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def recorded_devices(workspace):
+    """train.seed -> the CUDA_VISIBLE_DEVICES each finished experiment trained with."""
+    found = {}
+    for row in dvc_api.exp_show(repo=str(workspace)):
+        if row["typ"] == "baseline" or row.get("State") != "Success":
+            continue
+        train = dvc_api.read("metrics/train.json", repo=str(workspace), rev=row["rev"])
+        found[row["train.seed"]] = json.loads(train)["cuda_visible_devices"]
+    return found
+
+
+def test_workers_get_one_gpu_each_and_memory_growth_only_when_they_share_one():
+    assert worker_environments(["0", "1"], 1, 2) == [
+        {"CUDA_VISIBLE_DEVICES": "0"},
+        {"CUDA_VISIBLE_DEVICES": "1"},
+    ]
+    shared = worker_environments(["3"], 2, 2)
+    assert len(shared) == 2 and all(
+        env == {"CUDA_VISIBLE_DEVICES": "3", "TF_FORCE_GPU_ALLOW_GROWTH": "true"} for env in shared
+    )
+    cpu = worker_environments([], 1, 2)  # a 2-core box: two 1-thread workers, no GPU
+    assert len(cpu) == 2 and all(
+        env["CUDA_VISIBLE_DEVICES"] == "" and env["TF_NUM_INTRAOP_THREADS"] == "1" for env in cpu
+    )
+
+
+def test_make_sweep_over_two_gpus_runs_each_worker_with_its_own_device(workspace):
+    result = make(workspace, "sweep", "GPUS=0 1", "SEEDS=1 2")
+    assert "2 experiments on 2 workers" in result.stdout
+    assert "| 2 (1, 2) |" in result.stdout  # the experiments table, both seeds in one group
+    assert sorted(recorded_devices(workspace).values()) == ["0", "1"]
+
+
+def test_a_failed_run_makes_the_sweep_exit_non_zero_naming_it_and_its_log(workspace):
+    bad = "ARGS=-S train.validation_split=0.999"  # valid to the schema, refused by train
+    result = make(workspace, "sweep", "SEEDS=3", bad, check=False)
+    assert result.returncode != 0
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("sweep: ")]
+    assert line.endswith("failed: its log is `dvc queue logs " + line.split()[1] + "`")
+    logs = dvc(workspace, "queue", "logs", line.split()[1]).stdout
+    assert "train.validation_split 0.999" in logs  # the stage's own one-line error
+
+
+@pytest.fixture
+def cluster(reproduced, tmp_path):
+    """A bare Git origin and a DVC remote holding a reproduced commit, as a team has."""
+    origin = tmp_path / "origin.git"
+    run(tmp_path, "git", "init", "-q", "--bare", "-b", "main", str(origin))
+    author = tmp_path / "author"
+    shutil.copytree(reproduced, author, symlinks=True)
+    dvc(author, "remote", "add", "-d", "storage", str(tmp_path / "dvc-remote"))
+    run(author, "git", "commit", "-qam", "a remote")
+    dvc(author, "push")
+    run(author, "git", "remote", "add", "origin", str(origin))
+    run(author, "git", "push", "-q", "origin", "main")
+    return origin
+
+
+def test_two_machines_each_run_make_job_and_a_third_collects_both_without_rerunning(
+    cluster, tmp_path
+):
+    machines = []
+    for name in ("node-a", "node-b", "laptop"):
+        clone = tmp_path / name
+        run(tmp_path, "git", "clone", "-q", str(cluster), str(clone))
+        (clone / "sample").symlink_to(Path(cluster).parent / "author/sample")  # git-ignored
+        machines.append(clone)
+    results = {}
+
+    def job(clone, seed):
+        results[seed] = make(clone, "job", f"ARGS=-S train.seed={seed}", check=False)
+
+    threads = [threading.Thread(target=job, args=(m, s)) for m, s in zip(machines, (1, 2))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for seed, result in results.items():
+        assert result.returncode == 0, (seed, result.stdout[-1500:], result.stderr[-1500:])
+        assert "Running stage 'prepare'" not in result.stdout  # pulled, not recomputed
+
+    laptop = machines[2]
+    collected = make(laptop, "collect")
+    assert "Running stage" not in collected.stdout + collected.stderr
+    assert "| 2 (1, 2) |" in collected.stdout  # both machines' runs, one group of two seeds
+    assert not (laptop / "models/model.keras").exists()  # nothing was trained here
+
+
+def test_skypilot_loads_the_task_file_and_its_jobs_run_make_job():
+    python = ROOT / ".venv-cluster/bin/python"
+    assert python.exists(), "run `make install EXTRAS=cluster` (make test does)"
+    loaded = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import json, sys, sky\n"
+            "task = sky.Task.from_yaml(sys.argv[1])\n"
+            "print(json.dumps({'envs': task.envs, 'run': task.run, 'setup': task.setup,\n"
+            "  'gpus': sorted(next(iter(r.accelerators)) for r in task.resources)}))",
+            str(ROOT / "cluster/sweep.yaml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    task = json.loads(loaded.stdout.strip().splitlines()[-1])
+    assert set(task["envs"]) == {"REPO", "COMMIT", "ARGS"}
+    assert 'make job EXTRAS=gpu ARGS="$ARGS"' in task["run"]
+    assert 'git checkout -q "$COMMIT"' in task["setup"]
+    assert "make install EXTRAS=gpu" in task["setup"]
+    assert "H100" in task["gpus"]

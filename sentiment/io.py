@@ -1,11 +1,14 @@
 """Stage plumbing: clear failures, and outputs that are all old or all new.
 
-A stage writes every output into one temporary folder (`STAGING/<stage>-…/`) and moves
-them into place together only once all are complete, so a stage killed or failing
-midway leaves the previous outputs (or none) — never new arrays beside an old
-vocabulary, nor a truncated file that DVC would then cache. Whatever an earlier killed
-run left behind is removed when the stage next completes. Single-file helpers write through
-a temporary sibling (`.<name>.tmp-…`) for the same reason.
+A stage writes each output into a temporary folder beside its destination
+(`.<name>.tmp-…/`, so on the destination's filesystem even when `data/` is a symlink to
+another disk) and moves them all into place only once all are complete, so a stage killed
+or failing midway leaves the previous outputs (or none): never new arrays beside an old
+vocabulary, nor a truncated file that DVC would then cache. Just before publishing, the
+stage checks that the params it read are still what params.yaml says, since DVC records
+params.yaml's values in dvc.lock after the command ends. Whatever an earlier killed run
+left behind is removed when the stage next completes. Single-file helpers write through a
+temporary sibling (`.<name>.tmp-…`) for the same reason.
 """
 
 from __future__ import annotations
@@ -100,10 +103,15 @@ def run_stage(main: Callable[[], None]) -> None:
 
     SIGTERM (`kill`, a CI timeout) unwinds like Ctrl-C, so no temporary file is left.
     """
+    global _before_publishing
     signal.signal(signal.SIGTERM, _terminate)
     name = Path(sys.argv[0]).stem
-    with quiet_native_noise():
-        _run(main, name)
+    _before_publishing = []
+    try:
+        with quiet_native_noise():
+            _run(main, name)
+    finally:
+        _before_publishing = None
 
 
 def _run(main: Callable[[], None], name: str) -> None:
@@ -123,13 +131,21 @@ def _run(main: Callable[[], None], name: str) -> None:
         sys.exit(1)
 
 
-STAGING = Path(".staging")  # git-ignored; one folder per running stage
 TMP_MARK = ".tmp-"  # in every temporary sibling's name: `.<name>.tmp-XXXX<suffix>`
+
+# Checks a stage runs just before it publishes (params.read_section adds one per section it
+# read). None outside run_stage, so library callers and in-process tests are unaffected.
+_before_publishing: list[Callable[[], None]] | None = None
+
+
+def before_publishing(check: Callable[[], None]) -> None:
+    """Run `check` (which raises PipelineError to refuse) before this stage publishes."""
+    if _before_publishing is not None:
+        _before_publishing.append(check)
 
 
 def _replace(tmp: Path, final: Path) -> None:
     """Move a finished file or folder onto `final` (a folder via a swap, never merged)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
     if tmp.is_dir() and final.exists():
         old = final.with_name(f".{final.name}{TMP_MARK}old")
         shutil.rmtree(old, ignore_errors=True)
@@ -140,10 +156,9 @@ def _replace(tmp: Path, final: Path) -> None:
         os.replace(tmp, final)
 
 
-def remove_leftovers(stage: str, finals: Iterable[Path]) -> None:
-    """Temporary files an earlier killed run of `stage` left (SIGKILL skips all cleanup)."""
-    for folder in STAGING.glob(f"{stage}-*"):
-        shutil.rmtree(folder, ignore_errors=True)
+def remove_leftovers(finals: Iterable[Path]) -> None:
+    """Temporary files an earlier killed run left beside these outputs (SIGKILL skips all
+    cleanup)."""
     for final in finals:
         for leftover in final.parent.glob(f".{final.name}{TMP_MARK}*"):
             shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
@@ -153,31 +168,31 @@ def remove_leftovers(stage: str, finals: Iterable[Path]) -> None:
 def outputs(stage: str) -> Iterator[Callable[[str | os.PathLike], Path]]:
     """Yield `path(final)`: where to write an output. All are published together on success.
 
-    On failure (an exception, Ctrl-C, SIGTERM) nothing is published and the temporary
-    folder is removed, so the outputs are all old or all new.
+    On failure (an exception, Ctrl-C, SIGTERM, params.yaml edited meanwhile) nothing is
+    published and the temporary folders are removed, so the outputs are all old or all new.
     """
-    STAGING.mkdir(exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix=f"{stage}-", dir=STAGING))
     planned: dict[Path, Path] = {}
 
     def path(final: str | os.PathLike) -> Path:
-        slot = folder / str(len(planned))
-        slot.mkdir()
-        planned[Path(final)] = slot / Path(final).name
-        return planned[Path(final)]
+        final = Path(final)
+        final.parent.mkdir(parents=True, exist_ok=True)  # through a symlinked folder too
+        slot = Path(tempfile.mkdtemp(prefix=f".{final.name}{TMP_MARK}", dir=final.parent))
+        planned[final] = slot / final.name
+        return planned[final]
 
     try:
         yield path
         missing = [str(final) for final, tmp in planned.items() if not tmp.exists()]
         if missing:
             raise PipelineError(f"{stage} did not write {', '.join(missing)} (a bug)")
+        for check in _before_publishing or []:
+            check()
         for final, tmp in planned.items():
             _replace(tmp, final)
-        remove_leftovers(stage, planned)
+        remove_leftovers(planned)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        with contextlib.suppress(OSError):
-            STAGING.rmdir()  # only when no other stage is running
+        for tmp in planned.values():
+            shutil.rmtree(tmp.parent, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -219,7 +234,7 @@ def read_json(path: str | os.PathLike, stage: str) -> Any:
         raise PipelineError(f"{path} is missing: run `dvc repro {stage}` first") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise PipelineError(
-            f"{path} is not valid JSON ({error}): re-run `dvc repro -f {stage}`"
+            f"{path} is not valid JSON ({error}): re-run `dvc repro -f {stage}` then `dvc repro`"
         ) from None
 
 
@@ -236,12 +251,12 @@ def load_array(path: str | os.PathLike, stage: str, dtype: str, ndim: int) -> np
         raise PipelineError(f"{path} is missing: run `dvc repro {stage}` first") from None
     except (ValueError, OSError, EOFError) as error:
         raise PipelineError(
-            f"{path} is unreadable ({error}): re-run `dvc repro -f {stage}`"
+            f"{path} is unreadable ({error}): re-run `dvc repro -f {stage}` then `dvc repro`"
         ) from None
     if array.dtype != np.dtype(dtype) or array.ndim != ndim:
         raise PipelineError(
             f"{path} holds a {array.ndim}-d {array.dtype} array, expected {ndim}-d {dtype}: "
-            f"re-run `dvc repro -f {stage}`"
+            f"re-run `dvc repro -f {stage}` then `dvc repro`"
         )
     return array
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from sentiment.io import PipelineError
+from sentiment.io import PipelineError, before_publishing
 
 PARAMS_FILE = "params.yaml"
 
@@ -222,4 +222,21 @@ def read_section(name: str, path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     if name not in params:
         raise PipelineError(f"{name}: section missing from {path}")
     raise_if(section_problems(name, params[name]))
-    return dict(params[name])
+    section = dict(params[name])
+    before_publishing(lambda: _unchanged(name, section, path))
+    return section
+
+
+def _unchanged(name: str, section: dict[str, Any], path: str | Path) -> None:
+    """DVC records params.yaml's values in dvc.lock after the stage's command ends: refuse
+    to publish outputs made with other values than the ones it would record."""
+    try:
+        now = load_params(path).get(name)
+    except PipelineError:
+        now = None
+    if now != section:
+        raise PipelineError(
+            f"the `{name}` section of {path} changed while the stage ran, so dvc.lock would "
+            "record values that did not make its outputs: nothing was published; run "
+            "`dvc repro` again"
+        )

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import numpy as np
+import yaml
 from conftest import dvc, stages_run
 from test_pipeline import set_params
 
@@ -126,3 +127,41 @@ def test_killed_training_keeps_the_previous_model_and_repro_recovers(workspace):
     assert snapshot(workspace) == before  # previous model, logs and metrics, no temp files
     assert stages_run(dvc(workspace, "repro")) == ["check_params", "train", "evaluate"]
     assert "up to date" in dvc(workspace, "status").stdout
+
+
+def test_a_refused_edit_once_undone_leaves_the_pipeline_up_to_date(workspace):
+    params = (workspace / "params.yaml").read_text()
+    set_params(workspace, "train", dropout=1.5)
+    assert dvc(workspace, "repro", check=False).returncode != 0  # check_params refuses it
+    (workspace / "params.yaml").write_text(params)
+    assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
+
+
+def test_params_edited_while_a_stage_runs_publish_nothing_and_the_lock_keeps_the_old_values(
+    workspace,
+):
+    set_params(workspace, "train", learning_rate=0.002, epochs=6)
+    lock = yaml.safe_load((workspace / "dvc.lock").read_text())["stages"]["train"]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro", "train"],
+        cwd=workspace,
+        env={**tool_env(), "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output = []
+    for line in process.stdout:  # wait until training is under way, then edit params.yaml
+        output.append(line)
+        if line.startswith("Epoch 1/"):
+            set_params(workspace, "train", learning_rate=0.005)  # as a refused `exp run -S` does
+            break
+    output += process.stdout.readlines()
+    assert process.wait(timeout=300) != 0
+    (error,) = [line for line in output if line.startswith("train: error:")]
+    assert "the `train` section of params.yaml changed while the stage ran" in error
+    assert yaml.safe_load((workspace / "dvc.lock").read_text())["stages"]["train"] == lock
+    assert not (workspace / "models/model.keras").exists()  # DVC removed it; none published
+    assert not list((workspace / "models").glob(".*.tmp-*"))
+    status = dvc(workspace, "status").stdout
+    assert "train:" in status and "up to date" not in status  # the next repro re-runs it

@@ -1,10 +1,14 @@
 """Outputs are complete or absent: a failure midway keeps what the user had."""
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from sentiment.io import (
-    STAGING,
     PipelineError,
     atomic_path,
     load_array,
@@ -40,7 +44,7 @@ def test_outputs_are_published_together_or_not_at_all(tmp_path, monkeypatch):
             raise RuntimeError("killed before vocab.json was written")
     assert np.load("data/x.npy").sum() == 0  # all old
     assert (tmp_path / "models/live/epoch.tsv").read_text() == "old"
-    assert not STAGING.exists()
+    assert not [p for p in tmp_path.rglob("*") if ".tmp-" in p.name]  # staging removed
     with outputs("encode") as out:
         save_array(out("data/x.npy"), np.ones(3, np.int32))
         write_json(out("models/vocab.json"), {"v": 2})
@@ -51,15 +55,39 @@ def test_outputs_are_published_together_or_not_at_all(tmp_path, monkeypatch):
 
 def test_a_stage_removes_what_an_earlier_killed_run_left(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    (STAGING / "encode-k1ll3d" / "0").mkdir(parents=True)
-    (STAGING / "train-other").mkdir()
-    (tmp_path / "data").mkdir()
+    (tmp_path / "data/.x.npy.tmp-k1ll3d").mkdir(parents=True)  # a killed run's staging
     litter = tmp_path / "data" / ".x.npy.tmp-abc123.npy"
     litter.write_text("half")
+    other = tmp_path / "data" / ".y.npy.tmp-other"  # another output's, maybe running now
+    other.mkdir()
     with outputs("encode") as out:
         save_array(out("data/x.npy"), np.zeros(3, np.int32))
-    assert not litter.exists() and not (STAGING / "encode-k1ll3d").exists()
-    assert (STAGING / "train-other").is_dir()  # another stage's run is not ours to remove
+    assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [".y.npy.tmp-other", "x.npy"]
+
+
+def test_outputs_publish_onto_another_filesystem_through_a_symlinked_folder(
+    tmp_path, monkeypatch
+):
+    shm = Path("/dev/shm")
+    assert shm.is_dir() and os.stat(shm).st_dev != os.stat(tmp_path).st_dev  # really another fs
+    elsewhere = Path(tempfile.mkdtemp(dir=shm))
+    try:
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "data").symlink_to(elsewhere)  # as users put data/ on a bigger disk
+        save_array("data/x.npy", np.zeros(3, np.int32))
+        with pytest.raises(RuntimeError):
+            with outputs("encode") as out:
+                save_array(out("data/x.npy"), np.ones(3, np.int32))
+                save_array(out("models/y.npy"), np.ones(3, np.int32))  # the repo's disk
+                raise RuntimeError("killed before publishing")
+        assert np.load("data/x.npy").sum() == 0 and not Path("models/y.npy").exists()
+        with outputs("encode") as out:
+            save_array(out("data/x.npy"), np.ones(3, np.int32))
+            save_array(out("models/y.npy"), np.ones(3, np.int32))
+        assert np.load(elsewhere / "x.npy").sum() == 3 and np.load("models/y.npy").sum() == 3
+        assert [p.name for p in elsewhere.iterdir()] == ["x.npy"]  # no staging left there
+    finally:
+        shutil.rmtree(elsewhere)
 
 
 def test_json_is_byte_stable(tmp_path):

@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml 2>/dev/null | sha
 export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock repro cpu test demo lint report review seeds sweep experiments \
+.PHONY: help install lock repro cpu test demo lint report review sweep experiments \
 	job collect bench
 
 help: ## list the targets
@@ -57,9 +57,8 @@ CPU_PRESET := -S train.units=32 -S train.epochs=2 -S train.batch_size=128 \
 DATASET ?= stanfordnlp/imdb
 VECTORS ?= fse/word2vec-google-news-300
 cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the table
-	$(MAKE) seeds SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) -S prepare.dataset=$(DATASET) \
+	$(MAKE) sweep SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) -S prepare.dataset=$(DATASET) \
 		-S embed.vectors=$(VECTORS) -S prepare.split=random,official $(ARGS)"
-	$(MAKE) experiments
 
 TEST_JOBS ?= auto
 test: install ## the test suite, in parallel (what CI runs)
@@ -78,15 +77,8 @@ BASE ?= origin/main
 report: install ## paired report of the workspace against the merge-base with BASE
 	python -m sentiment.report --base $(BASE)
 
-# One configuration over several seeds, as queued DVC experiments (each starts from the
-# committed params.yaml plus ARGS), run one after another; then `make experiments`.
-#   make seeds SEEDS="0 1 2" ARGS="-S train.units=64"
 SEEDS ?= 0 1 2
 ARGS ?=
-seeds: install ## queue SEEDS x ARGS as experiments and run them one after another
-	for seed in $(SEEDS); do dvc exp run --queue -S train.seed=$$seed $(ARGS) || exit 1; done
-	dvc exp run --run-all -j 1
-
 # A grid times seeds, one DVC queue worker per GPU slot (docs/sweeps.md); exits non-zero
 # when a run failed. Without GPUS, as many CPU workers as give the most runs per hour.
 #   make sweep GPUS="0 1 2 3" PER_GPU=2 SEEDS="0 1 2" ARGS="-S 'train.units=32,64'"

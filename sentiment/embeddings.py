@@ -56,6 +56,16 @@ SAFE_GLOBALS = {
 
 
 class _KeyedVectorsUnpickler(pickle.Unpickler):
+    """Admits only SAFE_GLOBALS, and hands out fresh stand-ins for the two that a BUILD
+    could otherwise change for the whole process: a throwaway subclass of KeyedVectors
+    (a BUILD on the class itself sets attributes on that subclass only) and a wrapper of
+    copyreg's reconstructor. NumPy's array reconstruction is bounded by the file's size."""
+
+    def __init__(self, handle, file_name: str, size: int):
+        super().__init__(handle, encoding="latin1")
+        self.file_name, self.size = file_name, size
+        self.keyed_vectors = None
+
     def find_class(self, module: str, name: str):
         if (module, name) not in SAFE_GLOBALS:
             raise PipelineError(
@@ -63,18 +73,83 @@ class _KeyedVectorsUnpickler(pickle.Unpickler):
                 "KeyedVectors file never holds; refused for safety (a .model file is a pickle "
                 "and could run code): use vectors from a source you trust, or word2vec .bin/.txt"
             )
-        return super().find_class(module, name)
+        found = super().find_class(module, name)
+        if name == "KeyedVectors":
+            if self.keyed_vectors is None:
+                self.keyed_vectors = type("KeyedVectors", (found,), {})
+            return self.keyed_vectors
+        if name == "_reconstructor":
+            return lambda *args: found(*args)
+        if name == "_reconstruct":
+            return self._bounded(found)
+        return found
+
+    def _bounded(self, reconstruct):
+        def make(cls, shape, dtype):
+            count = np.prod(np.asarray(shape, dtype=np.float64))  # no overflow
+            if not np.isfinite(count) or count * np.dtype(dtype).itemsize > self.size:
+                raise PipelineError(
+                    f"embed.vectors: {self.file_name} describes an array larger than the "
+                    "file itself; refused (a corrupt or crafted file): re-download the vectors"
+                )
+            return reconstruct(cls, shape, dtype)
+
+        return make
+
+
+def check_keyed_vectors(vectors, file: Path) -> None:
+    """The contract of a loaded KeyedVectors: words are unique strings, indices 0..n-1
+    agreeing both ways, and a finite-size real floating n x vector_size array."""
+
+    def refuse(what: str) -> None:
+        raise PipelineError(f"embed.vectors: {file.name} {what}; re-download the vectors")
+
+    keys, index = vectors.index_to_key, vectors.key_to_index
+    if not isinstance(keys, list) or not all(type(k) is str for k in keys):
+        refuse("has an index_to_key that is not a list of words")
+    if not isinstance(index, dict) or len(index) != len(keys):
+        refuse("has a key_to_index that does not match index_to_key")
+    for position, key in enumerate(keys):
+        at = index.get(key)
+        if type(at) not in (int, np.int64, np.int32) or at != position:
+            refuse(f"maps {key!r} to index {at!r} instead of {position}")
+    size = vectors.vector_size
+    if type(size) is not int or size < 1:
+        refuse(f"has vector_size {size!r}, not a positive integer")
+    array = getattr(vectors, "vectors", None)
+    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
+        refuse("has vectors that are not an array of real floating-point numbers")
+    if array.shape != (len(keys), size):
+        refuse(
+            f"has vectors of shape {array.shape}, expected {(len(keys), size)} (one row per "
+            "word); the .npy does not belong to this .model"
+        )
 
 
 def load_model_file(file: Path):
-    """A gensim `.model` KeyedVectors through the restricted unpickler; arrays memory-mapped."""
+    """A gensim `.model` KeyedVectors through the restricted unpickler, checked against its
+    contract before use; arrays memory-mapped."""
     from gensim.models import KeyedVectors
 
     with open(file, "rb") as handle:
-        unpickler = _KeyedVectorsUnpickler(handle, encoding="latin1")
-        unpickler.file_name = file.name
+        unpickler = _KeyedVectorsUnpickler(handle, file.name, file.stat().st_size)
         vectors = unpickler.load()
-    state = vars(vectors) if isinstance(vectors, KeyedVectors) else {}
+    stand_in = unpickler.keyed_vectors
+    if stand_in is None or type(vectors) is not stand_in:
+        raise PipelineError(
+            f"embed.vectors: {file} is not a gensim 4 KeyedVectors file; "
+            "save it with gensim 4 (KeyedVectors.save) or use word2vec .bin/.txt"
+        )
+    if set(vars(stand_in)) - {
+        "__module__",
+        "__doc__",
+        "__qualname__",
+        "__firstlineno__",
+        "__static_attributes__",
+    }:
+        raise PipelineError(f"embed.vectors: {file} changes the KeyedVectors class; refused")
+    vectors.__class__ = KeyedVectors
+    state = vars(vectors)
     if not {"index_to_key", "key_to_index", "vector_size"} <= set(state):
         raise PipelineError(
             f"embed.vectors: {file} is not a gensim 4 KeyedVectors file; "
@@ -82,7 +157,10 @@ def load_model_file(file: Path):
         )
     if state.get("__scipys") or state.get("__recursive_saveloads"):
         raise PipelineError(f"embed.vectors: {file} holds parts a KeyedVectors file never has")
-    for attribute in state.get("__numpys", []):
+    numpys = state.get("__numpys", [])
+    if not isinstance(numpys, list) or not all(n in ("vectors", "vectors_lockf") for n in numpys):
+        raise PipelineError(f"embed.vectors: {file} names arrays a KeyedVectors never has")
+    for attribute in numpys:
         array_file = file.with_name(f"{file.name}.{attribute}.npy")
         try:
             array = np.load(array_file, mmap_mode="r", allow_pickle=False)
@@ -92,15 +170,10 @@ def load_model_file(file: Path):
                 "re-download the vectors"
             ) from None
         setattr(vectors, attribute, array)
-    for attribute in state.get("__ignoreds", []):
-        setattr(vectors, attribute, None)
-    shape = getattr(getattr(vectors, "vectors", None), "shape", None)
-    expected = (len(vectors.index_to_key), vectors.vector_size)
-    if shape != expected:
-        raise PipelineError(
-            f"embed.vectors: {file.name}'s vectors have shape {shape}, expected {expected} "
-            "(one row per word); the .npy does not belong to this .model: re-download both"
-        )
+    for attribute in state.get("__ignoreds", []) or []:
+        if isinstance(attribute, str):
+            setattr(vectors, attribute, None)
+    check_keyed_vectors(vectors, file)
     return vectors
 
 
@@ -180,7 +253,19 @@ def load_vectors(path: Path, limit: int | None, wanted: set[str] | None = None):
         if file.name.endswith(".model"):
             return load_model_file(file)
         return read_word2vec(file, wanted, limit)
-    except (OSError, ValueError, EOFError, UnicodeError, pickle.UnpicklingError) as error:
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        UnicodeError,
+        pickle.UnpicklingError,
+        TypeError,
+        AttributeError,
+        KeyError,
+        IndexError,
+        MemoryError,
+        RecursionError,
+    ) as error:  # what a corrupt or crafted pickle makes the unpickler raise
         first = (str(error).splitlines() or [type(error).__name__])[0][:200]
         raise PipelineError(
             f"embed.vectors: {file} is unreadable ({first}): re-download it"

@@ -57,7 +57,7 @@ def merge_base(rev: str) -> str:
 def base_moved_on(rev: str, base: str) -> str | None:
     """One line when REV's results changed after the branch forked from it, else None."""
     tip = git("rev-parse", rev)
-    changed = git("diff", "--name-only", base, tip, "--", "metrics/").split()
+    changed = git("diff", "--name-only", base, tip, "--", "metrics/*.json").split()
     if not changed:
         return None
     files = ", ".join(f"`{name}`" for name in changed[:4]) + (", …" if len(changed) > 4 else "")
@@ -176,11 +176,11 @@ def build_report(rev: str) -> str:
             "",
             "### Metrics (`dvc metrics diff`)",
             "",
-            dvc_markdown("metrics", "diff", base),
+            dvc_markdown("metrics", "diff", base[:12]),
             "",
             "### Params (`dvc params diff`)",
             "",
-            dvc_markdown("params", "diff", base),
+            dvc_markdown("params", "diff", base[:12]),
             "",
         ]
     )
@@ -193,8 +193,9 @@ def param_keys(row: dict) -> list[str]:
     return [k for k in row if k.split(".")[0] in SCHEMA and "." in k and ":" not in k]
 
 
-def finished_experiments() -> tuple[dict, list[dict]]:
-    """(the workspace row, every finished experiment of this commit) from `dvc exp show`."""
+def finished_experiments() -> tuple[dict, list[dict], list[dict]]:
+    """(the workspace row, every finished experiment of this commit, every failed one)
+    from `dvc exp show`."""
     import dvc.api
 
     rows = dvc.api.exp_show()
@@ -206,7 +207,26 @@ def finished_experiments() -> tuple[dict, list[dict]]:
         and r.get("State") in (None, "Success")
         and r.get("metrics/evaluate.json:accuracy") is not None
     ]
-    return workspace, runs
+    failed = [r for r in rows if r["typ"] != "baseline" and r.get("State") == "Failed"]
+    return workspace, runs, failed
+
+
+def failed_rows(failed: list[dict], workspace: dict) -> list[str]:
+    """One table row per failed run: what it changed from params.yaml, and where its log is."""
+    rows = []
+    for run in failed:
+        name = run.get("Experiment") or run["rev"][:7]
+        changed = ", ".join(
+            f"{k}={_value(run[k])}"
+            for k in param_keys(run)
+            if k != SEED_KEY and _value(run[k]) != _value(workspace.get(k))
+        )
+        label = f"{name} ({changed or 'params.yaml'})"
+        rows.append(
+            f"| {label} | 1 ({_value(run.get(SEED_KEY))}) | **failed** | | | | "
+            f"| `dvc queue logs {name}` |"
+        )
+    return rows
 
 
 def _value(value) -> str:
@@ -292,9 +312,10 @@ def compare_groups(base_runs: list[dict], head_runs: list[dict]) -> str:
 
 
 def experiments_table() -> str:
-    workspace, runs = finished_experiments()
+    workspace, runs, failed = finished_experiments()
     if not runs:
-        return "No finished experiments for this commit: queue some with `make seeds`."
+        listed = "\n".join(["", "Failed:", "", *failed_rows(failed, workspace)]) if failed else ""
+        return "No finished experiments for this commit: queue some with `make sweep`." + listed
     groups = group_runs(runs)
     modal = _modal(groups)
     reference = _reference(groups, modal)
@@ -334,6 +355,7 @@ def experiments_table() -> str:
             f"Most common settings of the params that vary: {most_common}",
             "",
             *lines,
+            *failed_rows(failed, workspace),
         ]
     )
 

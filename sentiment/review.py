@@ -88,7 +88,8 @@ def pull() -> None:
     if missing:
         shown = ", ".join(f"`{name}`" for name in missing[:3]) + (", …" if len(missing) > 3 else "")
         raise PipelineError(
-            f"the branch's results are not on the remote ({len(missing)} files missing: "
+            f"the branch's results are not on the remote ({len(missing)} "
+            f"file{'s' if len(missing) != 1 else ''} missing: "
             f"{shown}): on the machine that ran `dvc repro`, run `dvc push`"
         )
     raise PipelineError(f"`dvc pull` failed ({_first_error(result)})")
@@ -218,7 +219,8 @@ def review(rev: str, out: Path) -> int:
         pngs = render_plots(base, out)
     except PipelineError as error:
         if not comment.exists():
-            text = f"{MARKER}\n## The review could not run\n\n{error}\n"
+            reason = str(error)
+            text = f"{MARKER}\n## The review could not run\n\n{reason[:1].upper()}{reason[1:]}\n"
             comment.write_text(text, encoding="utf-8")
         print(f"review: error: {error}", file=sys.stderr)
         return 1

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sentiment import embeddings
 from sentiment.io import PipelineError
@@ -95,7 +97,7 @@ def test_a_crafted_model_file_runs_nothing_and_is_refused(tmp_path):
 def test_a_model_file_whose_npy_has_the_wrong_shape_is_refused(vectors, tmp_path):
     vectors.save(str(tmp_path / "w.model"), separately=["vectors"])
     np.save(tmp_path / "w.model.vectors.npy", np.zeros((2, 4), dtype=np.float32))
-    with pytest.raises(PipelineError, match=r"vectors have shape \(2, 4\), expected \(3, 4\)"):
+    with pytest.raises(PipelineError, match=r"has vectors of shape \(2, 4\), expected \(3, 4\)"):
         embeddings.load_vectors(tmp_path, None)
 
 
@@ -191,3 +193,74 @@ def test_token_coverage_weighs_words_by_their_training_tokens():
     matrix[2] = 1  # only the word at index 2 has a vector
     counts = [0, 90, 5, 5]  # the OOV token, then the kept words by index 2, 3, 4
     assert embeddings.token_coverage(matrix, counts) == pytest.approx(0.9)
+
+
+def _build_on_the_class(attribute: str) -> bytes:
+    """A pickle that names KeyedVectors and BUILDs straight onto the class (no instance)."""
+    name = attribute.encode()
+    return (
+        b"\x80\x02cgensim.models.keyedvectors\nKeyedVectors\n"  # GLOBAL: the class itself
+        + b"N}X"
+        + len(name).to_bytes(4, "little")
+        + name
+        + b"X\x05\x00\x00\x00pwned"
+        + b"s\x86b."  # SETITEM, TUPLE2 (None, {attribute: "pwned"}), BUILD, STOP
+    )
+
+
+def test_a_build_on_the_keyed_vectors_class_changes_nothing_and_is_refused(tmp_path):
+    before = KeyedVectors.most_similar
+    (tmp_path / "evil.model").write_bytes(_build_on_the_class("most_similar"))
+    with pytest.raises(PipelineError, match=r"evil.model is not a gensim 4 KeyedVectors file"):
+        embeddings.load_vectors(tmp_path, None)
+    assert KeyedVectors.most_similar is before  # only a throwaway subclass was touched
+
+
+def test_an_array_larger_than_its_file_is_refused_before_it_is_allocated(tmp_path):
+    reconstruct = b"cnumpy.core.multiarray\n_reconstruct\n"
+    huge = b"cnumpy\nndarray\n" + b"J\x00\xca\x9a\x3b\x85" + b"C\x01b" + b"\x87R."  # (10**9,)
+    (tmp_path / "big.model").write_bytes(b"\x80\x03" + reconstruct + huge)
+    with pytest.raises(PipelineError, match=r"describes an array larger than the file itself"):
+        embeddings.load_vectors(tmp_path, None)
+
+
+WORDS = st.lists(st.one_of(st.text(max_size=5), st.integers(), st.none()), max_size=6)
+STATES = st.fixed_dictionaries(
+    {
+        "index_to_key": st.one_of(WORDS, st.text(max_size=3), st.none()),
+        "key_to_index": st.one_of(
+            st.dictionaries(st.text(max_size=5), st.one_of(st.integers(-3, 8), st.text())),
+            st.lists(st.integers(), max_size=3),
+        ),
+        "vector_size": st.one_of(st.integers(-2, 5), st.floats(), st.text(max_size=2)),
+        "vectors": st.one_of(
+            st.none(),
+            st.integers(0, 6).flatmap(
+                lambda n: st.sampled_from(["float32", "int64", "complex64", "U3", "object"]).map(
+                    lambda dtype: np.zeros((n, 4), dtype=dtype)
+                )
+            ),
+        ),
+    }
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(state=STATES)
+def test_any_keyed_vectors_state_loads_only_when_it_keeps_the_contract(tmp_path, state):
+    import pickle
+
+    kv = KeyedVectors(4)
+    vars(kv).update(state)
+    (tmp_path / "w.model").write_bytes(pickle.dumps(kv))
+    try:
+        loaded = embeddings.load_vectors(tmp_path, None)
+    except PipelineError as error:
+        assert "\n" not in str(error) and str(error).startswith("embed.vectors: ")
+        return
+    keys = loaded.index_to_key
+    assert all(loaded.key_to_index[k] == i for i, k in enumerate(keys))
+    assert loaded.vectors.shape == (len(keys), loaded.vector_size)
+    assert np.issubdtype(loaded.vectors.dtype, np.floating)

@@ -65,9 +65,7 @@ def test_a_stage_removes_what_an_earlier_killed_run_left(tmp_path, monkeypatch):
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == [".y.npy.tmp-other", "x.npy"]
 
 
-def test_outputs_publish_onto_another_filesystem_through_a_symlinked_folder(
-    tmp_path, monkeypatch
-):
+def test_outputs_publish_onto_another_filesystem_through_a_symlinked_folder(tmp_path, monkeypatch):
     shm = Path("/dev/shm")
     assert shm.is_dir() and os.stat(shm).st_dev != os.stat(tmp_path).st_dev  # really another fs
     elsewhere = Path(tempfile.mkdtemp(dir=shm))

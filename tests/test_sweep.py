@@ -55,7 +55,10 @@ def test_a_failed_run_makes_the_sweep_exit_non_zero_naming_it_and_its_log(worksp
     assert result.returncode != 0
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("sweep: ")]
     assert line.endswith("failed: its log is `dvc queue logs " + line.split()[1] + "`")
-    logs = dvc(workspace, "queue", "logs", line.split()[1]).stdout
+    name = line.split()[1]
+    (row,) = [row for row in result.stdout.splitlines() if row.startswith(f"| {name} (")]
+    assert "train.validation_split=0.999" in row and "**failed**" in row  # in the table
+    logs = dvc(workspace, "queue", "logs", name).stdout
     assert "train.validation_split 0.999" in logs  # the stage's own one-line error
 
 

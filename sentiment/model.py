@@ -12,11 +12,12 @@ import math
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sentiment.io import PipelineError
+from sentiment.io import PipelineError, read_json
 
 CUDNN_SETTINGS = {
     "activation": "tanh",
@@ -147,6 +148,28 @@ def environment() -> dict:
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "unset"),
         "gpus_seen": len(gpus),
     }
+
+
+def fingerprint(*paths: str) -> dict[str, str]:
+    """Each file's SHA-256 by name: train records the vocabulary and encoding it trained
+    with, so a model is never used with others, even ones of the same size."""
+    import hashlib
+
+    return {Path(p).name: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+
+
+def check_fingerprint(recorded_path: str, model_path: str, *paths: str) -> None:
+    """Refuse a vocabulary or encoding other than the ones `model_path` was trained with."""
+    fix = "take the model and its files from one run (`dvc pull models/` or `dvc repro`)"
+    recorded = read_json(recorded_path, "train")
+    if not isinstance(recorded, dict):
+        raise PipelineError(f"{recorded_path} is not a fingerprint written by train: {fix}")
+    for name, digest in fingerprint(*paths).items():
+        if recorded.get(name) != digest:
+            raise PipelineError(
+                f"{name} is not the one {model_path} was trained with (its SHA-256 differs "
+                f"from {recorded_path}): {fix}"
+            )
 
 
 def load_model(path: str):

@@ -14,6 +14,9 @@ def main() -> None:
             f"data/prepared/test.parquet has {len(test)} reviews but y_test has {len(y)}: "
             "re-run `dvc repro encode`"
         )
+    model.check_fingerprint(
+        "models/fingerprint.json", "models/model.keras", "models/vocab.json", "models/encoding.json"
+    )
     net = model.load_model("models/model.keras")
     if net.input_shape[1] != x.shape[1]:
         raise PipelineError(

@@ -27,6 +27,8 @@ def main() -> None:
     with outputs("train") as out:
         net = model.train(x, y, matrix, str(out("models/live")), **p)
         net.save(out("models/model.keras"))
+        fingerprint = model.fingerprint("models/vocab.json", "models/encoding.json")
+        write_json(out("models/fingerprint.json"), fingerprint)
         write_json(out("metrics/train.json"), model.environment())
 
 

@@ -2,11 +2,12 @@
 
 import json
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-from sentiment import predict
+from sentiment import model, predict
 from sentiment.demo import tool_env
 from sentiment.predict import EMPTY
 
@@ -75,7 +76,7 @@ def test_bad_jsonl_is_one_clear_error(in_workspace, capsys, tmp_path):
 def test_missing_model_says_how_to_get_one(tmp_path, monkeypatch, capsys, reproduced):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "models").mkdir()
-    for name in ("vocab.json", "encoding.json"):
+    for name in ("vocab.json", "encoding.json", "fingerprint.json"):
         (tmp_path / "models" / name).write_bytes((reproduced / "models" / name).read_bytes())
     with pytest.raises(SystemExit):
         predict.main(["great film"])
@@ -143,6 +144,8 @@ def test_mismatched_vocabulary_encoding_or_model_is_refused_before_predicting(
 ):
     monkeypatch.chdir(workspace)  # a private copy: the files are tampered with
     edit_json(workspace / "models" / file, **changes)
+    fingerprint = model.fingerprint("models/vocab.json", "models/encoding.json")
+    (workspace / "models/fingerprint.json").write_text(json.dumps(fingerprint))  # consistent
     with pytest.raises(SystemExit) as exit_info:
         predict.main(["a superb film"])
     assert exit_info.value.code == 1
@@ -163,3 +166,67 @@ def test_predict_gives_evaluates_probabilities_for_the_test_reviews(reproduced, 
     saved = evaluation.read_predictions("data/predictions/bilstm.csv")
     np.testing.assert_allclose([r["p_pos"] for r in got], saved["prob_pos"], rtol=0, atol=1e-6)
     assert [r["label"] for r in got] == ["pos" if p > 0.5 else "neg" for p in saved["prob_pos"]]
+
+
+def test_a_vocabulary_of_the_same_size_from_another_run_is_refused(workspace, monkeypatch, capsys):
+    monkeypatch.chdir(workspace)
+    vocab = json.loads((workspace / "models/vocab.json").read_text())
+    vocab["words"][1], vocab["words"][2] = vocab["words"][2], vocab["words"][1]  # same size
+    (workspace / "models/vocab.json").write_text(json.dumps(vocab))
+    with pytest.raises(SystemExit):
+        predict.main(["a superb film"])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(
+        "sentiment-predict: error: vocab.json is not the one models/model.keras was trained with"
+    )
+    evaluate = subprocess.run(
+        [sys.executable, "-m", "stages.evaluate"], capture_output=True, text=True, env=tool_env()
+    )
+    assert evaluate.returncode == 1
+    assert evaluate.stderr.strip().startswith("evaluate: error: vocab.json is not the one")
+
+
+def test_results_stream_out_batch_by_batch_while_the_input_is_still_open(reproduced):
+    process = subprocess.Popen(
+        ["sentiment-predict", "--json", "--batch-size", "2"],
+        cwd=reproduced,
+        env={**tool_env(), "PYTHONUNBUFFERED": "1"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    process.stdin.write("a superb film\na dull film\n")
+    process.stdin.flush()
+    first = [json.loads(process.stdout.readline()) for _ in range(2)]  # stdin still open
+    assert [r["line"] for r in first] == [1, 2]
+    process.stdin.write("great\n")
+    process.stdin.close()
+    assert json.loads(process.stdout.readline())["line"] == 3
+    assert process.wait(timeout=60) == 0
+
+
+def test_a_huge_line_is_read_only_as_far_as_the_encoder_looks(in_workspace, capsys, tmp_path):
+    encoding = json.loads((in_workspace / "models/encoding.json").read_text())
+    assert encoding["truncating"] == "pre"  # the encoder keeps a review's last max_seq words
+    tail = "a superb and moving film " * 40
+    huge = tmp_path / "huge.txt"
+    huge.write_text("dreadful " * 2_000_000 + tail + "\n")  # 18 MB on one line
+    (kept,) = results(capsys, "--file", str(huge))
+    assert len(kept["text"]) <= predict.line_cap(encoding)
+    (alone,) = results(capsys, tail)
+    assert kept["p_pos"] == pytest.approx(alone["p_pos"], abs=1e-6)
+
+
+def test_table_output_escapes_terminal_control_sequences(in_workspace, capsys):
+    predict.main(["\x1b[31mred alert\x1b[0m a superb film", "bell\x07 and \x9b csi"])
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+    assert "\\x1b[31mred alert" in out and "bell\\x07" in out
+
+
+@pytest.mark.parametrize("size", ["0", "-3", "many"])
+def test_a_batch_size_that_is_not_a_positive_integer_is_refused(in_workspace, capsys, size):
+    with pytest.raises(SystemExit) as exit_info:
+        predict.main(["--batch-size", size, "a film"])
+    assert exit_info.value.code == 2
+    assert "is not a whole number >= 1" in capsys.readouterr().err

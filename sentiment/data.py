@@ -67,7 +67,12 @@ def check_reviews(dataset, where: str) -> None:
             f"{list(LABEL_NAMES)} in that order (0 = neg, 1 = pos)"
         )
     labels = np.asarray(dataset["label"])
-    if labels.size and (labels.dtype.kind not in "iu" or labels.min() < 0 or labels.max() > 1):
+    if labels.size and labels.dtype.kind not in "iu":
+        raise PipelineError(
+            f"prepare.dataset: {where} has {labels.dtype} labels; expected the integers "
+            f"0 ({names[0]}) and 1 ({names[1]})"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() > 1):
         bad = sorted(set(labels.tolist()) - {0, 1})[:5]
         raise PipelineError(
             f"prepare.dataset: {where} has labels {bad} outside the classes 0..1 {list(names)}"
@@ -105,6 +110,10 @@ def to_frame(dataset) -> pd.DataFrame:
     return frame
 
 
+# Fewer training reviews of a class than this and the models fit noise, without a word.
+MIN_TRAIN_PER_CLASS = 10
+
+
 def check_split_sizes(splits: dict[str, pd.DataFrame]) -> None:
     for name, frame in splits.items():
         counts = frame["label"].value_counts()
@@ -114,6 +123,18 @@ def check_split_sizes(splits: dict[str, pd.DataFrame]) -> None:
                     f"the {name} split has no {class_name!r} review ({len(frame)} in all); "
                     "use more reviews (prepare.max_samples) or another prepare.test_size"
                 )
+
+
+def check_enough_training(train: pd.DataFrame) -> None:
+    """The prepare stage's run-time check of test_size / max_samples against the data."""
+    counts = train["label"].value_counts()
+    for label, class_name in enumerate(LABEL_NAMES):
+        if counts.get(label, 0) < MIN_TRAIN_PER_CLASS:
+            raise PipelineError(
+                f"the train split has only {counts.get(label, 0)} {class_name!r} reviews "
+                f"(at least {MIN_TRAIN_PER_CLASS} needed): lower prepare.test_size or use "
+                "more reviews (prepare.max_samples)"
+            )
 
 
 Split = tuple[dict[str, pd.DataFrame], dict[str, int]]  # frames by name, reviews dropped by reason

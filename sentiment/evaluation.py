@@ -106,8 +106,16 @@ def write_training_curve(live_dir: str | Path, path: str | Path) -> None:
 
 
 def review_ids(texts: Iterable[str]) -> list[str]:
-    """A review's id is a hash of its text: the same review has the same id in any revision."""
-    return [hashlib.blake2b(t.encode("utf-8"), digest_size=8).hexdigest() for t in texts]
+    """A review's id is a hash of its text: the same review has the same id in any revision.
+    A text repeated in one split (`prepare.dedupe: false`) gets `-2`, `-3`, … on its repeats,
+    so ids stay unique and repeats still pair with the same repeats of another revision."""
+    seen: dict[str, int] = {}
+    ids = []
+    for t in texts:
+        digest = hashlib.blake2b(t.encode("utf-8"), digest_size=8).hexdigest()
+        seen[digest] = seen.get(digest, 0) + 1
+        ids.append(digest if seen[digest] == 1 else f"{digest}-{seen[digest]}")
+    return ids
 
 
 def write_predictions(path: str | Path, ids: list[str], labels: np.ndarray, prob_pos) -> None:
@@ -127,7 +135,8 @@ def read_predictions(source, name: str = "predictions file") -> pd.DataFrame:
     try:
         frame = pd.read_csv(source, dtype={"id": str, "label": "int64", "prob_pos": "float64"})
     except (ValueError, pd.errors.ParserError) as error:
-        raise PipelineError(f"{name} is unreadable ({error})") from None
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise PipelineError(f"{name} is unreadable ({first})") from None
     if list(frame.columns) != ["id", "label", "prob_pos"]:
         raise PipelineError(f"{name} has columns {list(frame.columns)}, not id, label, prob_pos")
     problems = []

@@ -145,6 +145,12 @@ def short(value: Any) -> str:
     return _SHORT.repr(value)
 
 
+def _key(key: Any) -> str:
+    """A key as written when it is a plain one, else quoted (a newline stays on its line)."""
+    plain = isinstance(key, str) and key.isprintable() and 0 < len(key) <= 40
+    return key if plain else short(key)
+
+
 def section_problems(name: str, section: Any) -> list[str]:
     """Every problem in one section, one line each: key, bad value, what is allowed."""
     rules = SCHEMA[name]
@@ -153,7 +159,9 @@ def section_problems(name: str, section: Any) -> list[str]:
     problems = []
     for key in section:
         if key not in rules:
-            problems.append(f"{name}.{key}: unknown key (a typo?); known keys: {', '.join(rules)}")
+            problems.append(
+                f"{name}.{_key(key)}: unknown key (a typo?); known keys: {', '.join(rules)}"
+            )
     for key, rule in rules.items():
         if key not in section:
             problems.append(f"{name}.{key}: missing; set it to {rule.allowed}")

@@ -115,12 +115,23 @@ def _interval_text(path: str, rev: str | None) -> str:
         ) from None
     if not isinstance(metrics, dict):
         raise PipelineError(f"{_where(path, rev)} is not a metrics object: re-run its stage")
-    ci = metrics.get("accuracy_ci")
     if "accuracy" not in metrics:
         return "no metrics"
+    ci = metrics.get("accuracy_ci")
+    ci_ok = ci is None or isinstance(ci, dict)
+    values = [metrics["accuracy"]] + ([ci.get("low"), ci.get("high")] if ci and ci_ok else [])
+    if not ci_ok or not all(_is_fraction(v) for v in values):
+        raise PipelineError(
+            f"{_where(path, rev)} has an accuracy or interval that is not a number in [0, 1]: "
+            "re-run the stage that wrote it"
+        )
     if not ci:
         return f"{_pct(metrics['accuracy'])}% (no interval recorded)"
     return f"{_pct(metrics['accuracy'])}% (95% CI {_pct(ci['low'])}–{_pct(ci['high'])})"
+
+
+def _is_fraction(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 def paired_rows(base: str) -> list[str]:

@@ -75,6 +75,11 @@ def fetch(source: str, revision: str | None, repo_type: str, param: str) -> tupl
     """Return (local path, pinned id) for `source`; `param` names the key in errors."""
     section = param.split(".")[0]
     if is_local(source):
+        if revision is not None:
+            raise PipelineError(
+                f"{section}.revision: {revision!r} is set but {param} is the local path "
+                f"{source!r}, which has no revisions: set {section}.revision: null"
+            )
         path = local_path(source)
         if not path.exists():
             raise PipelineError(

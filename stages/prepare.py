@@ -10,6 +10,7 @@ def main() -> None:
     splits, dropped = data.load_and_split(
         path, p["split"], p["test_size"], p["seed"], p["max_samples"], p["dedupe"]
     )
+    data.check_enough_training(splits["train"])
     stats = data.describe(splits, dropped)
     stats["source"] = {"dataset": p["dataset"], "revision": pin}
     unlabelled = (

@@ -116,6 +116,23 @@ def test_too_few_reviews_for_the_split_is_an_error(tmp_path):
         data.load_and_split(folder, "random", 0.25, 0, None, dedupe=False)
 
 
+@pytest.mark.parametrize(
+    ("labels", "dtype"), [([0.0, 1.0] * 4, "float"), ([False, True] * 4, "bool")]
+)
+def test_labels_that_are_not_integers_are_named_with_their_type(tmp_path, labels, dtype):
+    folder = write_folder(tmp_path, [f"review {i}" for i in range(8)], labels)
+    with pytest.raises(PipelineError, match=rf"has {dtype}\w* labels; expected the integers 0"):
+        data.load_and_split(folder, "random", 0.5, 0, None, dedupe=False)
+
+
+def test_a_test_size_that_leaves_a_handful_of_training_reviews_is_an_error(tmp_path):
+    texts = [f"review number {i}" for i in range(40)]
+    folder = write_folder(tmp_path, texts, [0, 1] * 20, LABELLED)
+    splits, _ = data.load_and_split(folder, "random", 0.8, 0, None, dedupe=False)
+    with pytest.raises(PipelineError, match=r"the train split has only \d+ '(neg|pos)' reviews"):
+        data.check_enough_training(splits["train"])
+
+
 def test_folder_without_the_split_names_the_layout(tmp_path):
     folder = write_folder(tmp_path, ["good", "bad"] * 4, [1, 0] * 4, LABELLED, ("train",))
     with pytest.raises(

@@ -1,11 +1,16 @@
 """Metrics and plot files in the one schema shared by every model."""
 
 import csv
+import io
 
 import numpy as np
+import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sentiment import evaluation
+from sentiment.io import PipelineError
 
 LABELS = np.array([0, 0, 1, 1, 1])
 PROBS = np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]])
@@ -110,10 +115,47 @@ def test_metrics_carry_intervals_around_the_point_estimates():
 def test_predictions_round_trip_exactly_with_text_hash_ids(tmp_path):
     texts = ["A fine film.", "Awful.", "A fine film."]
     ids = evaluation.review_ids(texts)
-    assert ids[0] == ids[2] != ids[1] and len(ids[0]) == 16
+    assert ids[2] == ids[0] + "-2" != ids[1] and len(ids[0]) == 16  # a repeat stays unique
     probs = np.array([0.1234567, 0.9, 1 / 3], dtype=np.float32)
     evaluation.write_predictions(tmp_path / "p.csv", ids, np.array([1, 0, 1]), probs)
     frame = evaluation.read_predictions(tmp_path / "p.csv")
     assert list(frame.columns) == ["id", "label", "prob_pos"]
     assert list(frame["id"]) == ids and list(frame["label"]) == [1, 0, 1]
     assert np.array_equal(frame["prob_pos"].to_numpy().astype(np.float32), probs)
+
+
+CELLS = st.one_of(
+    st.integers(-2, 3).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(alphabet='abc0123456789.,-"e ', max_size=6),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    header=st.sampled_from(["id,label,prob_pos", "id,prob_pos,label", "id,label", "x"]),
+    rows=st.lists(st.tuples(CELLS, CELLS, CELLS), max_size=6),
+)
+def test_any_predictions_file_is_read_only_when_it_keeps_the_contract(header, rows):
+    content = header + "\n" + "".join(",".join(row) + "\n" for row in rows)
+    try:
+        frame = evaluation.read_predictions(io.StringIO(content), "p.csv")
+    except PipelineError as error:
+        assert str(error).startswith("p.csv ") and "\n" not in str(error)
+        return
+    assert list(frame.columns) == ["id", "label", "prob_pos"]
+    assert frame["id"].is_unique and set(frame["label"]) <= {0, 1}
+    probs = frame["prob_pos"].to_numpy()
+    assert np.isfinite(probs).all() and ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_the_same_reviews_in_another_order_pair_and_disagreeing_labels_are_refused():
+    head = pd.DataFrame({"id": ["a", "b", "c"], "label": [1, 0, 1], "prob_pos": [0.9, 0.2, 0.6]})
+    shuffled = head.iloc[[2, 0, 1]].reset_index(drop=True)
+    aligned, _ = evaluation.paired(head, shuffled)
+    assert list(aligned["id"]) == ["a", "b", "c"] and list(aligned["prob_pos"]) == [0.9, 0.2, 0.6]
+    other, why = evaluation.paired(head, head.iloc[:2])
+    assert other is None and "the test sets differ (2 vs 3 reviews)" in why
+    lying = shuffled.assign(label=[1, 0, 0])
+    with pytest.raises(PipelineError, match=r"different labels to 1 of the same reviews"):
+        evaluation.paired(head, lying)

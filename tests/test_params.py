@@ -3,6 +3,8 @@
 import pytest
 import yaml
 from conftest import TEST_PARAMS
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sentiment import params
 from sentiment.io import PipelineError
@@ -143,3 +145,45 @@ def test_nested_aliases_are_reported_in_a_short_line(tmp_path):
     units = [line for line in problems if line.startswith("train.units")]
     assert len(units) == 1 and len(units[0]) < 200
     assert max(len(line) for line in problems) < 200
+
+
+VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(2**40), 2**40),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.text(max_size=8),
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(section=st.sampled_from(sorted(params.SCHEMA)), key=st.text(max_size=12), value=VALUES)
+def test_any_edit_of_a_valid_document_is_valid_or_named_in_one_line_per_problem(
+    section, key, value
+):
+    document = defaults()
+    keys = sorted(params.SCHEMA[section])
+    key = keys[len(key) % len(keys)] if len(key) % 3 else key  # mostly known keys, some not
+    document[section][key] = value
+    for problem in params.all_problems(document):
+        assert "\n" not in problem  # an odd key is quoted, never printed raw
+        assert problem.startswith(f"{section}.{params._key(key)}: ")
+
+
+@settings(max_examples=60, deadline=None)
+@given(document=VALUES)
+def test_any_yaml_document_is_read_or_refused_in_one_line(tmp_path_factory, document):
+    path = tmp_path_factory.mktemp("params") / "params.yaml"
+    path.write_text(yaml.safe_dump(document))
+    try:
+        loaded = params.read_section("train", path)
+    except PipelineError as error:
+        assert str(error).count("\n") <= len(params.SCHEMA["train"]) + 1  # a header + a line each
+        return
+    assert params.section_problems("train", loaded) == []

@@ -1,14 +1,18 @@
 """`sentiment.report`: the PR comment's paired comparisons, and the seed-grouped table."""
 
+import json
 import shutil
 import subprocess
 import sys
 
-import numpy as np
 from conftest import dvc, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_pipeline import set_params
 
 from sentiment import evaluation, stats
+from sentiment import report as report_module
+from sentiment.io import PipelineError
 
 
 def report(workspace, *args):
@@ -79,26 +83,40 @@ def test_report_says_when_it_cannot_pair_and_shows_each_sides_interval(workspace
     assert f"no predictions in `{base}` (run `dvc pull`)" in line and line.count("95% CI") == 2
 
 
-def test_queued_seeds_run_with_relative_local_sources_and_group_in_the_table(workspace):
-    # the sample lives in a git-ignored folder given by a relative path, as the README's
-    # ../shared paths are: the queued copy under .dvc/tmp/exps/ does not have it
-    for args in (
-        ["-S", "train.seed=1"],
-        ["-S", "train.seed=2"],
-        ["-S", "train.seed=1", "-S", "train.units=4"],
-    ):
-        dvc(workspace, "exp", "run", "--queue", *args)
-    dvc(workspace, "exp", "run", "--run-all", "-j", "1")
-    text = report(workspace, "--experiments")
+def test_a_seed_run_twice_counts_once_in_its_group():
+    runs = [
+        {"rev": "a", "train.seed": 1, "train.units": 8.0},
+        {"rev": "b", "train.seed": 2, "train.units": 8.0},
+        {"rev": "c", "train.seed": 1, "train.units": 8.0},  # the same seed again
+        {"rev": "d", "train.seed": 1, "train.units": 4.0},
+    ]
+    groups = report_module.group_runs(runs)
+    assert [[r["rev"] for r in g] for g in groups.values()] == [["a", "b"], ["d"]]
 
-    reference = table_row(text, "most common settings")  # units 8: 2 runs of 3
-    assert reference[1] == "2 (1, 2)" and reference[-1] == "reference"
-    variant = table_row(text, "train.units=4")
-    assert variant[1] == "1 (1)"
-    assert "McNemar p" in variant[-1] and variant[-1].endswith(
-        ("**better**", "**worse**", "**within noise**")
+
+@settings(max_examples=60, deadline=None)
+@given(
+    content=st.one_of(
+        st.text(max_size=30),
+        st.builds(
+            json.dumps,
+            st.recursive(
+                st.one_of(st.none(), st.floats(), st.text(max_size=4)),
+                lambda inner: st.one_of(
+                    st.lists(inner, max_size=3),
+                    st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                ),
+                max_leaves=5,
+            ),
+        ),
     )
-    accuracies = [float(x) for x in reference[3].split("–")]
-    mean, std = (float(x) for x in reference[2].split(" ± "))
-    assert accuracies[0] <= mean <= accuracies[1]
-    assert np.isclose(std, np.std(accuracies, ddof=1), atol=0.011)
+)
+def test_any_metrics_file_gives_an_interval_text_or_one_line(tmp_path_factory, content):
+    folder = tmp_path_factory.mktemp("metrics")
+    (folder / "evaluate.json").write_text(content)
+    try:
+        shown = report_module._interval_text(str(folder / "evaluate.json"), None)
+    except PipelineError as error:
+        assert "\n" not in str(error) and "evaluate.json" in str(error)
+        return
+    assert shown == "no metrics" or shown.endswith(("%", ")"))

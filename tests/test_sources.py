@@ -43,6 +43,11 @@ def test_missing_local_folder_names_the_param(tmp_path):
         sources.fetch(str(tmp_path / "nope"), None, "model", "embed.vectors")
 
 
+def test_a_revision_with_a_local_folder_is_refused(tmp_path):
+    with pytest.raises(PipelineError, match=r"^prepare.revision: 'v1' is set but prepare.dataset"):
+        sources.fetch(str(tmp_path), "v1", "dataset", "prepare.dataset")
+
+
 def test_offline_hub_names_the_param_and_the_fix(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(PipelineError) as error:

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tf_keras.preprocessing.text import Tokenizer
 
 from sentiment import text
@@ -109,3 +111,28 @@ def test_bulk_path_matches_keras2_across_chunks_and_odd_characters():
 def test_token_counts_count_each_words_training_tokens():
     split = text.split_words(["a film, a FILM!", "the film"])
     assert text.token_counts(split, ["<oov>", "film", "a", "the", "absent"]) == [0, 3, 2, 1, 0]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    texts=st.lists(
+        st.text(
+            alphabet=st.one_of(
+                st.characters(codec="utf-8"), st.sampled_from(list(" .,!?'\"\t\n<>/-_İΣß"))
+            ),
+            max_size=40,
+        ),
+        max_size=8,
+    ),
+    max_vocab=st.integers(2, 30),
+    maxlen=st.integers(1, 12),
+)
+def test_any_text_tokenizes_and_encodes_exactly_as_keras2(texts, max_vocab, maxlen):
+    import keras
+
+    oracle = keras2(texts, max_vocab)
+    vocabulary = text.fit_vocabulary(text.split_words(texts), "<oov>")
+    assert dict(zip(vocabulary, range(1, len(vocabulary) + 1))) == oracle.word_index
+    expected = keras.utils.pad_sequences(oracle.texts_to_sequences(texts), maxlen=maxlen)
+    encoded = text.encode(text.split_words(texts), text.word_index(vocabulary, max_vocab), maxlen)
+    np.testing.assert_array_equal(encoded.reshape(expected.shape), expected)

@@ -60,18 +60,22 @@ cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the 
 	$(MAKE) sweep SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) -S prepare.dataset=$(DATASET) \
 		-S embed.vectors=$(VECTORS) -S prepare.split=random,official $(ARGS)"
 
-TEST_JOBS ?= auto
+# One pytest-xdist worker per core plus one: the tests wait on subprocesses often enough
+# that a third worker keeps 2 cores busy (measured: docs/benchmarks.md). A module's tests
+# stay on one worker (--dist loadscope), so its module-scoped fixtures are built once.
+TEST_JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install ## the test suite, in parallel (what CI runs)
 	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself
-	python -m pytest -n $(TEST_JOBS)
+	python -m pytest -n $(TEST_JOBS) --dist loadscope
 
 demo: install ## the whole pipeline offline on a synthetic sample (about a minute)
 	python -m sentiment.demo
 
-lint: install ## ruff, and actionlint with shellcheck for the workflows' scripts
+lint: install ## ruff; actionlint with shellcheck for the workflows' scripts; shellcheck
 	ruff check .
 	command -v shellcheck >/dev/null || { echo "lint: shellcheck missing" >&2; exit 1; }
 	actionlint .github/workflows/*.yml
+	shellcheck .ci/run benchmarks/*.sh
 
 BASE ?= origin/main
 report: install ## paired report of the workspace against the merge-base with BASE

@@ -44,7 +44,7 @@ def pack() -> None:
     print(f"{PACKED}: {PACKED.stat().st_size / 2**20:.1f} MiB")
 
 
-def run(epochs: int | None, deterministic: bool) -> None:
+def run(epochs: int | None, deterministic: bool, seed: int | None = None, tag: str = "") -> None:
     import keras
     import tensorflow as tf
 
@@ -55,6 +55,7 @@ def run(epochs: int | None, deterministic: bool) -> None:
     matrix = packed["embedding_matrix"].astype(np.float32)
     p = params.read_section("train")
     p.update(deterministic=deterministic, **({"epochs": epochs} if epochs else {}))
+    p.update({"seed": seed} if seed is not None else {})
     times: list[float] = []
     clock = keras.callbacks.LambdaCallback(
         on_epoch_begin=lambda *_: times.append(time.perf_counter()),
@@ -68,7 +69,7 @@ def run(epochs: int | None, deterministic: bool) -> None:
     metrics = evaluation.test_metrics(packed["y_test"], probs)
     out = Path(os.environ.get("OUT", "."))
     evaluation.write_predictions(
-        out / "gpu_predictions.csv", list(packed["test_ids"]), packed["y_test"], probs[:, 1]
+        out / f"gpu_predictions{tag}.csv", list(packed["test_ids"]), packed["y_test"], probs[:, 1]
     )
     result = {
         "params": p,
@@ -79,7 +80,7 @@ def run(epochs: int | None, deterministic: bool) -> None:
         "peak_gpu_memory_mib": peak_mib if gpus else None,
         **model.environment(),
     }
-    (out / "gpu_recipe.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / f"gpu_recipe{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
 
@@ -88,11 +89,13 @@ def main() -> None:
     parser.add_argument("what", choices=("pack", "run"))
     parser.add_argument("--epochs", type=int, help="default: train.epochs from params.yaml")
     parser.add_argument("--deterministic", choices=("true", "false"), default="true")
+    parser.add_argument("--seed", type=int, help="default: train.seed from params.yaml")
+    parser.add_argument("--tag", default="", help="suffix of the output files' names")
     args = parser.parse_args()
     if args.what == "pack":
         pack()
     else:
-        run(args.epochs, args.deterministic == "true")
+        run(args.epochs, args.deterministic == "true", args.seed, args.tag)
 
 
 if __name__ == "__main__":

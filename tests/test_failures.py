@@ -3,9 +3,12 @@
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import yaml
@@ -165,3 +168,22 @@ def test_params_edited_while_a_stage_runs_publish_nothing_and_the_lock_keeps_the
     assert not list((workspace / "models").glob(".*.tmp-*"))
     status = dvc(workspace, "status").stdout
     assert "train:" in status and "up to date" not in status  # the next repro re-runs it
+
+
+def test_a_stage_publishes_into_an_output_folder_on_another_filesystem(workspace):
+    elsewhere = Path(tempfile.mkdtemp(dir="/dev/shm"))  # tmpfs: not the workspace's disk
+    try:
+        assert os.stat(elsewhere).st_dev != os.stat(workspace).st_dev
+        for path in (workspace / "data/encoded").iterdir():
+            shutil.copy2(path, elsewhere / path.name)
+        shutil.rmtree(workspace / "data/encoded")
+        (workspace / "data/encoded").symlink_to(elsewhere)  # as users put data/ on a big disk
+        before = (elsewhere / "x_train.npy").read_bytes()
+        set_params(workspace, "encode", max_seq=32)
+        result = stage(workspace, "encode")
+        assert result.returncode == 0, result.stderr[-1500:]
+        assert (elsewhere / "x_train.npy").read_bytes() != before  # published there
+        assert not [p for p in elsewhere.iterdir() if ".tmp-" in p.name]  # no staging left
+        assert np.load(workspace / "data/encoded/x_train.npy").shape[1] == 32
+    finally:
+        shutil.rmtree(elsewhere)

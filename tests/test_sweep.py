@@ -7,9 +7,11 @@ import subprocess
 import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import dvc, make, run
 from dvc import api as dvc_api
+from test_report import table_row
 
 from sentiment.sweep import worker_environments
 
@@ -42,11 +44,27 @@ def test_workers_get_one_gpu_each_and_memory_growth_only_when_they_share_one():
     )
 
 
-def test_make_sweep_over_two_gpus_runs_each_worker_with_its_own_device(workspace):
+def test_make_sweep_over_two_gpus_runs_each_worker_with_its_own_device_and_groups_runs(
+    workspace,
+):
+    # the sample lives in a git-ignored folder given by a relative path, as the README's
+    # ../shared paths are: the queued copies under .dvc/tmp/exps/ do not have it
     result = make(workspace, "sweep", "GPUS=0 1", "SEEDS=1 2")
     assert "2 experiments on 2 workers" in result.stdout
-    assert "| 2 (1, 2) |" in result.stdout  # the experiments table, both seeds in one group
     assert sorted(recorded_devices(workspace).values()) == ["0", "1"]
+
+    text = make(workspace, "sweep", "GPUS=0 1", "SEEDS=1", "ARGS=-S train.units=4").stdout
+    reference = table_row(text, "most common settings")  # units 8: 2 runs of 3
+    assert reference[1] == "2 (1, 2)" and reference[-1] == "reference"
+    variant = table_row(text, "train.units=4")
+    assert variant[1] == "1 (1)"
+    assert "McNemar p" in variant[-1] and variant[-1].endswith(
+        ("**better**", "**worse**", "**within noise**")
+    )
+    accuracies = [float(x) for x in reference[3].split("–")]
+    mean, std = (float(x) for x in reference[2].split(" ± "))
+    assert accuracies[0] <= mean <= accuracies[1]
+    assert np.isclose(std, np.std(accuracies, ddof=1), atol=0.011)
 
 
 def test_a_failed_run_makes_the_sweep_exit_non_zero_naming_it_and_its_log(workspace):

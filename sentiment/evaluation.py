@@ -133,7 +133,7 @@ def read_predictions(source, name: str = "predictions file") -> pd.DataFrame:
     """Predictions written by `write_predictions`, from a path or an open text file, checked
     against their contract: unique ids, labels 0/1, probabilities finite and in [0, 1]."""
     try:
-        frame = pd.read_csv(source, dtype={"id": str, "label": "int64", "prob_pos": "float64"})
+        frame = pd.read_csv(source, dtype={"id": str, "label": "float64", "prob_pos": "float64"})
     except (ValueError, pd.errors.ParserError) as error:
         first = (str(error).strip().splitlines() or [type(error).__name__])[0]
         raise PipelineError(f"{name} is unreadable ({first})") from None
@@ -152,7 +152,7 @@ def read_predictions(source, name: str = "predictions file") -> pd.DataFrame:
             f"{name} has {' and '.join(problems)}: it was not written by this project's "
             "evaluate/baseline; re-run the stage that wrote it"
         )
-    return frame
+    return frame.astype({"label": "int64"})
 
 
 def paired(head: pd.DataFrame, base: pd.DataFrame) -> tuple[pd.DataFrame | None, str]:

@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  Variables: EXTRAS=gpu (GPU box), BASE=origin/main, SEEDS=\"0 1 2\", ARGS=\"-S key=value\""
+	@echo "  Variables: EXTRAS=gpu|cluster, BASE=origin/main, SEEDS=\"0 1 2\", ARGS=\"-S key=value\", GPUS=\"0 1\", PER_GPU=2"
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

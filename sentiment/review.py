@@ -159,6 +159,14 @@ def _csv_at(path: str, rev: str | None) -> list[dict] | None:
     return None if content is None else list(csv.DictReader(io.StringIO(content)))
 
 
+def _number(value: str | None) -> str:
+    """A curve's value for a table cell; a missing or foreign one shows as `?`."""
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        return "?"
+
+
 def plot_tables(base: str) -> list[str]:
     """The reviewer's plots as Markdown tables: GitHub renders these inside the comment."""
     lines = ["#### Validation accuracy by epoch", ""]
@@ -169,14 +177,16 @@ def plot_tables(base: str) -> list[str]:
         lines += ["| epoch | base | head |", "|---|---|---|"]
         for e in range(max(len(before), len(after))):
             cells = [
-                f"{float(rows[e]['val_accuracy']):.4f}" if e < len(rows) else ""
+                _number(rows[e].get("val_accuracy")) if e < len(rows) else ""
                 for rows in (before, after)
             ]
             lines.append(f"| {e + 1} | {cells[0]} | {cells[1]} |")
     lines += ["", "#### Confusion matrix (test; rows actual, columns predicted)", ""]
     lines += ["| | base neg | base pos | head neg | head pos |", "|---|---|---|---|---|"]
     counts = [_csv_at(CONFUSION, rev) for rev in (base, None)]
-    tallies = [Counter((r["actual"], r["predicted"]) for r in rows or []) for rows in counts]
+    tallies = [
+        Counter((r.get("actual"), r.get("predicted")) for r in rows or []) for rows in counts
+    ]
     for actual in ("neg", "pos"):
         cells = [str(t[(actual, p)]) for t in tallies for p in ("neg", "pos")]
         lines.append(f"| **{actual}** | " + " | ".join(cells) + " |")

@@ -25,9 +25,10 @@ from pathlib import Path
 from sentiment.io import PipelineError
 
 # On a CPU box: workers of this many threads each, as many as the cores allow. Measured on
-# 2 cores (docs/benchmarks.md): two 1-thread workers do more runs per hour than one
-# 2-thread worker, as the small BiLSTM's ops do not use two threads well.
+# 2 cores (docs/benchmarks.md, CPU preset on 10,000 real reviews): two 1-thread workers
+# 53.1 runs/h, one 2-thread worker 51.4 runs/h; about equal, so the simpler rule wins.
 CPU_THREADS = 1
+LOGS = Path(".dvc/tmp/exps/celery")  # beside DVC's own worker logs
 
 
 def dvc(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -75,12 +76,11 @@ def start_workers(environments: list[dict[str, str]]) -> list[subprocess.Popen]:
     queue start -j N` counts running workers through Celery's inspect, which missed a busy
     worker here for minutes, and then starts worker 1 again, with the wrong environment.)
     Each takes one experiment at a time and exits 10 s after the queue is empty."""
-    logs = Path(".dvc/tmp/exps/celery")
-    logs.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
     workers = []
     for number, extra in enumerate(environments, start=1):
         command = [sys.executable, "-m", "dvc", "exp", "queue-worker", f"sweep-{number}@localhost"]
-        with open(logs / f"sweep-worker-{number}.out", "wb") as log:
+        with open(LOGS / f"sweep-worker-{number}.out", "wb") as log:
             workers.append(
                 subprocess.Popen(
                     command + (["--clean"] if number == 1 else []),  # as DVC's own worker 1
@@ -113,14 +113,19 @@ def main() -> None:
     environments = worker_environments(args.gpus.split(), args.per_gpu, os.cpu_count() or 1)
     try:
         names = queue(args.seeds.split(), extra)
+        if not names:
+            raise PipelineError("nothing was queued: check SEEDS and ARGS")
         print(f"sweep: {len(names)} experiments on {len(environments)} workers", flush=True)
         states = wait(names, start_workers(environments))
     except PipelineError as error:
         sys.exit(f"sweep: error: {error}")
     subprocess.run([sys.executable, "-m", "sentiment.report", "--experiments"])
-    failed = [name for name, state in states.items() if state != "Success"]
-    for name in failed:
-        print(f"sweep: {name} failed: its log is `dvc queue logs {name}`", file=sys.stderr)
+    failed = {name: state for name, state in states.items() if state != "Success"}
+    for name, state in failed.items():
+        what = "failed" if state == "Failed" else f"did not run ({state})"
+        print(f"sweep: {name} {what}: its log is `dvc queue logs {name}`", file=sys.stderr)
+    if failed:
+        print(f"sweep: the workers' own logs: {LOGS}/sweep-worker-*.out", file=sys.stderr)
     sys.exit(1 if failed else 0)
 
 

@@ -71,7 +71,8 @@ def test_a_failed_run_makes_the_sweep_exit_non_zero_naming_it_and_its_log(worksp
     bad = "ARGS=-S train.validation_split=0.999"  # valid to the schema, refused by train
     result = make(workspace, "sweep", "SEEDS=3", bad, check=False)
     assert result.returncode != 0
-    (line,) = [line for line in result.stderr.splitlines() if line.startswith("sweep: ")]
+    line, workers = [line for line in result.stderr.splitlines() if line.startswith("sweep: ")]
+    assert workers == "sweep: the workers' own logs: .dvc/tmp/exps/celery/sweep-worker-*.out"
     assert line.endswith("failed: its log is `dvc queue logs " + line.split()[1] + "`")
     name = line.split()[1]
     (row,) = [row for row in result.stdout.splitlines() if row.startswith(f"| {name} (")]

@@ -169,8 +169,9 @@ def paired_rows(base: str) -> list[str]:
     return table + ([""] if rows and notes else []) + notes
 
 
-def build_report(rev: str) -> str:
-    base = merge_base(rev)
+def build_report(rev: str, base: str | None = None) -> str:
+    """The report against `base`, the merge-base of HEAD and `rev` (computed when None)."""
+    base = base or merge_base(rev)
     moved_on = base_moved_on(rev, base)
     return "\n".join(
         [

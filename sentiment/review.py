@@ -224,7 +224,7 @@ def review(rev: str, out: Path) -> int:
             comment.write_text(stale_comment(stale), encoding="utf-8")
             raise PipelineError(f"stale stages {', '.join(stale)}: run `dvc repro` and `dvc push`")
         base = merge_base(rev)
-        report = build_report(rev)
+        report = build_report(rev, base)
         tables = plot_tables(base)
         pngs = render_plots(base, out)
     except PipelineError as error:

@@ -89,6 +89,21 @@ def reproduced(tmp_path_factory) -> Path:
     return copy
 
 
+def published(reproduced: Path, root: Path) -> tuple[Path, Path]:
+    """(a bare Git origin, the author's copy of `reproduced`): `main` pushed to the origin
+    and its outputs to a local DVC remote (the default remote `storage`), as a team has."""
+    author = root / "author"
+    shutil.copytree(reproduced, author, symlinks=True)
+    origin = root / "origin.git"
+    run(root, "git", "init", "-q", "--bare", "-b", "main", str(origin))
+    dvc(author, "remote", "add", "-d", "storage", str(root / "dvc-remote"))
+    run(author, "git", "commit", "-qam", "a remote")
+    dvc(author, "push")
+    run(author, "git", "remote", "add", "origin", str(origin))
+    run(author, "git", "push", "-q", "origin", "main")
+    return origin, author
+
+
 @pytest.fixture
 def workspace(reproduced, tmp_path) -> Path:
     """A private copy of the reproduced workspace (Git history and DVC cache included)."""

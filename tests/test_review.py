@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import dvc, run
+from conftest import dvc, published, run
 from test_pipeline import set_params
 
 from sentiment.review import MARKER
@@ -23,16 +23,7 @@ WORKFLOW = Path(__file__).resolve().parent.parent / ".github/workflows/pr-report
 def github(reproduced, tmp_path_factory):
     """(origin, the author's machine): `main` reproduced and pushed to both remotes, and
     branch `pr` (one training epoch instead of three) reproduced and pushed by its author."""
-    root = tmp_path_factory.mktemp("github")
-    author = root / "author"
-    shutil.copytree(reproduced, author, symlinks=True)
-    origin = root / "origin.git"
-    run(root, "git", "init", "-q", "--bare", "-b", "main", str(origin))
-    dvc(author, "remote", "add", "-d", "storage", str(root / "dvc-remote"))
-    run(author, "git", "commit", "-qam", "a remote")
-    run(author, "git", "remote", "add", "origin", str(origin))
-    dvc(author, "push")
-    run(author, "git", "push", "-q", "origin", "main")
+    origin, author = published(reproduced, tmp_path_factory.mktemp("github"))
     run(author, "git", "checkout", "-qb", "pr")
     set_params(author, "train", epochs=1)
     dvc(author, "repro")

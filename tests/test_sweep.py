@@ -2,14 +2,13 @@
 (`make job`) gathered where you review (`make collect`), on a bare origin and a DVC remote."""
 
 import json
-import shutil
 import subprocess
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import dvc, make, run
+from conftest import dvc, make, published, run
 from dvc import api as dvc_api
 from test_report import table_row
 
@@ -84,16 +83,7 @@ def test_a_failed_run_makes_the_sweep_exit_non_zero_naming_it_and_its_log(worksp
 @pytest.fixture
 def cluster(reproduced, tmp_path):
     """A bare Git origin and a DVC remote holding a reproduced commit, as a team has."""
-    origin = tmp_path / "origin.git"
-    run(tmp_path, "git", "init", "-q", "--bare", "-b", "main", str(origin))
-    author = tmp_path / "author"
-    shutil.copytree(reproduced, author, symlinks=True)
-    dvc(author, "remote", "add", "-d", "storage", str(tmp_path / "dvc-remote"))
-    run(author, "git", "commit", "-qam", "a remote")
-    dvc(author, "push")
-    run(author, "git", "remote", "add", "origin", str(origin))
-    run(author, "git", "push", "-q", "origin", "main")
-    return origin
+    return published(reproduced, tmp_path)[0]
 
 
 def test_two_machines_each_run_make_job_and_a_third_collects_both_without_rerunning(

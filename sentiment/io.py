@@ -144,7 +144,7 @@ def before_publishing(check: Callable[[], None]) -> None:
         _before_publishing.append(check)
 
 
-def _replace(tmp: Path, final: Path) -> None:
+def replace_path(tmp: Path, final: Path) -> None:
     """Move a finished file or folder onto `final` (a folder via a swap, never merged)."""
     if tmp.is_dir() and final.exists():
         old = final.with_name(f".{final.name}{TMP_MARK}old")
@@ -188,7 +188,7 @@ def outputs(stage: str) -> Iterator[Callable[[str | os.PathLike], Path]]:
         for check in _before_publishing or []:
             check()
         for final, tmp in planned.items():
-            _replace(tmp, final)
+            replace_path(tmp, final)
         remove_leftovers(planned)
     finally:
         for tmp in planned.values():

@@ -150,25 +150,39 @@ def environment() -> dict:
     }
 
 
-def fingerprint(*paths: str) -> dict[str, str]:
-    """Each file's SHA-256 by name: train records the vocabulary and encoding it trained
-    with, so a model is never used with others, even ones of the same size."""
+def fingerprint(*paths: str | Path) -> dict[str, str]:
+    """Each file's SHA-256 by name. train records the model's own with its vocabulary's and
+    encoding's, so a model from another run, even one of the same shapes, is never used
+    with these files, nor these files with another model."""
     import hashlib
 
-    return {Path(p).name: hashlib.sha256(Path(p).read_bytes()).hexdigest() for p in paths}
+    digests = {}
+    for path in paths:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        digests[Path(path).name] = digest.hexdigest()
+    return digests
 
 
 def check_fingerprint(recorded_path: str, model_path: str, *paths: str) -> None:
-    """Refuse a vocabulary or encoding other than the ones `model_path` was trained with."""
-    fix = "take the model and its files from one run (`dvc pull models/` or `dvc repro`)"
+    """Refuse a model, vocabulary or encoding other than the three one train run wrote."""
+    fix = "take the model and its files from one run (`dvc pull models/` or `dvc repro train`)"
     recorded = read_json(recorded_path, "train")
-    if not isinstance(recorded, dict):
-        raise PipelineError(f"{recorded_path} is not a fingerprint written by train: {fix}")
-    for name, digest in fingerprint(*paths).items():
-        if recorded.get(name) != digest:
+    expected = {Path(p).name for p in (model_path, *paths)}
+    if not isinstance(recorded, dict) or not expected <= set(recorded):
+        raise PipelineError(
+            f"{recorded_path} does not name the SHA-256 of {', '.join(sorted(expected))}, "
+            f"as train writes it: {fix}"
+        )
+    if not Path(model_path).is_file():
+        raise PipelineError(f"{model_path} is missing: run `dvc repro train` (or `dvc pull`) first")
+    for name, digest in fingerprint(model_path, *paths).items():
+        if recorded[name] != digest:
             raise PipelineError(
-                f"{name} is not the one {model_path} was trained with (its SHA-256 differs "
-                f"from {recorded_path}): {fix}"
+                f"{name} is not from the run that wrote {recorded_path} (its SHA-256 "
+                f"differs): {fix}"
             )
 
 
@@ -221,6 +235,35 @@ def stop_on_non_finite_loss():
     return StopOnNonFiniteLoss()
 
 
+PLATEAU_STATE = ("best", "wait", "cooldown_counter")  # what ReduceLROnPlateau carries
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's shuffle: a function of (seed, epoch) alone, so epoch 3 of a
+    resumed run shuffles as epoch 3 of an uninterrupted one."""
+    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
+
+
+def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any]) -> list[Any]:
+    """DVCLive logging per epoch, and ReduceLROnPlateau's counters carried across the
+    one-epoch `fit` calls (its on_train_begin resets them)."""
+    import keras
+    from dvclive.utils import standardize_metric_name
+
+    class CarryPlateau(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            for name, value in plateau.items():
+                setattr(lr_schedule, name, value)
+
+        def on_epoch_end(self, epoch, logs=None):
+            plateau.update({name: float(getattr(lr_schedule, name)) for name in PLATEAU_STATE})
+            for metric, value in (logs or {}).items():
+                live.log_metric(standardize_metric_name(metric, "dvclive.keras"), value)
+            live.next_step()
+
+    return [lr_schedule, CarryPlateau()]
+
+
 def train(
     x: np.ndarray,
     y: np.ndarray,
@@ -242,11 +285,21 @@ def train(
     mixed_precision: bool,
     distribute: str,
     extra_callbacks: Sequence[Any] = (),
+    checkpoint_dir: Path | None = None,
+    checkpoint_key: str = "",
 ):
-    """The notebook's training recipe, every number from params; epochs logged by DVCLive."""
+    """The notebook's training recipe, every number from params; epochs logged by DVCLive.
+
+    With `checkpoint_dir`, the state after each epoch is saved there and a run that finds
+    a checkpoint for `checkpoint_key` continues from it (sentiment.checkpoint). Each epoch
+    is one `fit` call seeded by epoch_seed, so resumed and uninterrupted runs are equal.
+    """
+    import shutil
+
     import keras
     from dvclive import Live
-    from dvclive.keras import DVCLiveCallback
+
+    from sentiment import checkpoint
 
     seed_everything(seed, deterministic)
     set_precision(mixed_precision)
@@ -255,24 +308,47 @@ def train(
             embedding_matrix, x.shape[1], units, spatial_dropout, dropout, dense_dropout
         )
         compile_model(net, learning_rate, weight_decay)
+        net.optimizer.build(net.trainable_variables)
+    state = [*net.variables, *net.optimizer.variables]
     lr_schedule = keras.callbacks.ReduceLROnPlateau(
         monitor="val_loss" if validation_split else "loss", factor=lr_factor, patience=lr_patience
     )
-    with Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None) as live:
-        net.fit(
-            x,
-            keras.utils.to_categorical(y, 2),
-            epochs=epochs,
-            batch_size=batch_size,
-            validation_split=validation_split,
-            callbacks=[
-                stop_on_non_finite_loss(),
-                lr_schedule,
-                DVCLiveCallback(live=live),
-                *extra_callbacks,
-            ],
-            verbose=1
-            if sys.stdout.isatty()
-            else 2,  # a bar on a terminal, a line per epoch in logs
-        )
+    plateau: dict[str, Any] = {}
+    start = 0
+    saved = checkpoint.load(checkpoint_dir, checkpoint_key) if checkpoint_dir else None
+    if saved and len(saved.arrays) == len(state) and saved.epochs_done < epochs and all(
+        a.shape == tuple(v.shape) for a, v in zip(saved.arrays, state)
+    ):
+        for variable, value in zip(state, saved.arrays):
+            variable.assign(value)
+        plateau.update(saved.callbacks)
+        shutil.copytree(saved.live, live_dir, dirs_exist_ok=True)
+        start = saved.epochs_done
+        print(f"train: resuming from the checkpoint after epoch {start} of {epochs}")
+    elif saved:
+        checkpoint.discard(checkpoint_dir, "it does not fit this model")
+    targets = keras.utils.to_categorical(y, 2)
+    with Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None, resume=start > 0) as live:
+        live.step = start
+        for epoch in range(start, epochs):
+            keras.utils.set_random_seed(epoch_seed(seed, epoch))
+            net.fit(
+                x,
+                targets,
+                initial_epoch=epoch,
+                epochs=epoch + 1,
+                batch_size=batch_size,
+                validation_split=validation_split,
+                callbacks=[
+                    stop_on_non_finite_loss(),
+                    *_epoch_callbacks(live, lr_schedule, plateau),
+                    *extra_callbacks,
+                ],
+                # a bar on a terminal, a line per epoch in logs
+                verbose=1 if sys.stdout.isatty() else 2,
+            )
+            if checkpoint_dir and epoch + 1 < epochs:
+                arrays = [np.asarray(v.numpy()) for v in state]
+                done = epoch + 1
+                checkpoint.save(checkpoint_dir, checkpoint_key, done, arrays, plateau, live_dir)
     return net

@@ -1,14 +1,23 @@
 """train: fit the BiLSTM on the encoded training split, logging each epoch with DVCLive."""
 
-from sentiment import model, params
+from sentiment import checkpoint, model, params
 from sentiment.io import PipelineError, load_array, outputs, run_stage, write_json
+
+INPUTS = [
+    "data/encoded/x_train.npy",
+    "data/encoded/y_train.npy",
+    "data/embedding_matrix.npy",
+    "models/vocab.json",
+    "models/encoding.json",
+]
+CODE = ["stages/train.py", "sentiment/model.py"]
 
 
 def main() -> None:
     p = params.read_section("train")
-    x = load_array("data/encoded/x_train.npy", "encode", "int32", 2)
-    y = load_array("data/encoded/y_train.npy", "encode", "int64", 1)
-    matrix = load_array("data/embedding_matrix.npy", "embed", "float32", 2)
+    x = load_array(INPUTS[0], "encode", "int32", 2)
+    y = load_array(INPUTS[1], "encode", "int64", 1)
+    matrix = load_array(INPUTS[2], "embed", "float32", 2)
     if len(x) != len(y):
         raise PipelineError(
             "x_train and y_train differ in length: re-run `dvc repro -f encode` then `dvc repro`"
@@ -24,12 +33,20 @@ def main() -> None:
             f"train.validation_split {p['validation_split']} of {len(x)} reviews leaves "
             f"{fitted} to train on and {len(x) - fitted} to validate: change it or add data"
         )
+    # a killed run resumes from its last epoch; other params, inputs or code start afresh
+    resume_from = checkpoint.folder("train")
+    key = checkpoint.run_key(p, [*INPUTS, *CODE])
     with outputs("train") as out:
-        net = model.train(x, y, matrix, str(out("models/live")), **p)
+        net = model.train(
+            x, y, matrix, str(out("models/live")), **p,
+            checkpoint_dir=resume_from, checkpoint_key=key,
+        )
         net.save(out("models/model.keras"))
-        fingerprint = model.fingerprint("models/vocab.json", "models/encoding.json")
-        write_json(out("models/fingerprint.json"), fingerprint)
+        # the model's own hash with its vocabulary's: evaluate and predict refuse any mix
+        bound = model.fingerprint(out("models/model.keras"), *INPUTS[3:])
+        write_json(out("models/fingerprint.json"), bound)
         write_json(out("metrics/train.json"), model.environment())
+    checkpoint.remove(resume_from)
 
 
 if __name__ == "__main__":

@@ -144,8 +144,8 @@ def test_mismatched_vocabulary_encoding_or_model_is_refused_before_predicting(
 ):
     monkeypatch.chdir(workspace)  # a private copy: the files are tampered with
     edit_json(workspace / "models" / file, **changes)
-    fingerprint = model.fingerprint("models/vocab.json", "models/encoding.json")
-    (workspace / "models/fingerprint.json").write_text(json.dumps(fingerprint))  # consistent
+    files = ("models/model.keras", "models/vocab.json", "models/encoding.json")
+    (workspace / "models/fingerprint.json").write_text(json.dumps(model.fingerprint(*files)))
     with pytest.raises(SystemExit) as exit_info:
         predict.main(["a superb film"])
     assert exit_info.value.code == 1
@@ -177,13 +177,33 @@ def test_a_vocabulary_of_the_same_size_from_another_run_is_refused(workspace, mo
         predict.main(["a superb film"])
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.startswith(
-        "sentiment-predict: error: vocab.json is not the one models/model.keras was trained with"
+        "sentiment-predict: error: vocab.json is not from the run that wrote "
+        "models/fingerprint.json"
     )
     evaluate = subprocess.run(
         [sys.executable, "-m", "stages.evaluate"], capture_output=True, text=True, env=tool_env()
     )
     assert evaluate.returncode == 1
-    assert evaluate.stderr.strip().startswith("evaluate: error: vocab.json is not the one")
+    assert evaluate.stderr.strip().startswith("evaluate: error: vocab.json is not from the run")
+
+
+def test_a_model_of_the_same_shapes_from_another_run_is_refused(workspace, monkeypatch, capsys):
+    monkeypatch.chdir(workspace)
+    net = model.load_model("models/model.keras")
+    net.set_weights([w[::-1] if w.ndim else w for w in net.get_weights()])  # another run's
+    net.save("models/model.keras")
+    with pytest.raises(SystemExit):
+        predict.main(["a superb film"])
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(
+        "sentiment-predict: error: model.keras is not from the run that wrote "
+        "models/fingerprint.json (its SHA-256 differs)"
+    )
+    evaluate = subprocess.run(
+        [sys.executable, "-m", "stages.evaluate"], capture_output=True, text=True, env=tool_env()
+    )
+    assert evaluate.returncode == 1
+    assert evaluate.stderr.strip().startswith("evaluate: error: model.keras is not from the run")
 
 
 def test_results_stream_out_batch_by_batch_while_the_input_is_still_open(reproduced):

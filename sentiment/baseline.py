@@ -1,4 +1,9 @@
-"""The cheap baseline every BiLSTM number is judged against: TF-IDF + logistic regression."""
+"""The linear models every BiLSTM number is judged against, on the same split.
+
+`fit_predict`: TF-IDF + logistic regression, the cheap baseline. `nbsvm_fit_predict`: NBSVM
+(Wang & Manning 2012, "Baselines and Bigrams"), the literature's linear anchor on IMDB
+(91.22% with uni+bigrams on the official 25k/25k split).
+"""
 
 from __future__ import annotations
 
@@ -23,11 +28,7 @@ def fit_predict(
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    if min_df > len(train_texts):
-        raise PipelineError(
-            f"baseline.min_df: {min_df} is more than the {len(train_texts)} training reviews, "
-            "so no word could be kept: lower it"
-        )
+    _check_min_df("baseline", min_df, len(train_texts))
     vectorizer = TfidfVectorizer(
         ngram_range=(1, ngram_max), min_df=min_df, max_features=max_features, sublinear_tf=True
     )
@@ -40,3 +41,64 @@ def fit_predict(
     classifier = LogisticRegression(C=C, max_iter=max_iter, solver="liblinear")
     classifier.fit(features, train_labels)
     return classifier.predict_proba(vectorizer.transform(test_texts))
+
+
+def _check_min_df(stage: str, min_df: int, n_texts: int) -> None:
+    if min_df > n_texts:
+        raise PipelineError(
+            f"{stage}.min_df: {min_df} is more than the {n_texts} training reviews, "
+            "so no word could be kept: lower it"
+        )
+
+
+# Words, and the two punctuation marks that carry sentiment on their own ("!" and "?"):
+# Wang & Manning keep punctuation tokens; scikit-learn's default pattern drops them.
+NBSVM_TOKENS = r"(?u)\b\w+\b|[!?]"
+
+
+def nbsvm_fit_predict(
+    train_texts: Sequence[str],
+    train_labels: np.ndarray,
+    test_texts: Sequence[str],
+    ngram_max: int,
+    min_df: int,
+    alpha: float,
+    C: float,
+    beta: float,
+    max_iter: int,
+) -> np.ndarray:
+    """NBSVM as Wang & Manning describe it: binarized n-gram features scaled by the Naive
+    Bayes log-count ratio r = log((p/|p|_1) / (q/|q|_1)) (p, q: the feature counts in
+    positive and negative reviews plus `alpha`), an L2-regularised squared-hinge linear SVM
+    on them, and its weights interpolated towards their mean magnitude,
+    w' = (1 - beta) * mean|w| + beta * w.
+
+    Returns (n, 2) scores in the shape of class probabilities: P(pos) = sigmoid(margin).
+    The sigmoid keeps the decision (margin > 0) and the ranking (ROC AUC), but an SVM's
+    margin is no calibrated probability, so this model's log-loss is not comparable.
+    """
+    from scipy.special import expit
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.svm import LinearSVC
+
+    _check_min_df("nbsvm", min_df, len(train_texts))
+    vectorizer = CountVectorizer(
+        ngram_range=(1, ngram_max), min_df=min_df, binary=True, token_pattern=NBSVM_TOKENS
+    )
+    try:
+        features = vectorizer.fit_transform(train_texts).tocsr()
+    except ValueError as error:
+        raise PipelineError(f"nbsvm: kept no words ({error}): lower nbsvm.min_df") from None
+    labels = np.asarray(train_labels)
+    if len(np.unique(labels)) < 2:
+        raise PipelineError("nbsvm: the training reviews hold one label only: add data")
+    p = alpha + np.asarray(features[labels == 1].sum(axis=0)).ravel()
+    q = alpha + np.asarray(features[labels == 0].sum(axis=0)).ravel()
+    ratio = np.log((p / p.sum()) / (q / q.sum()))
+    svm = LinearSVC(C=C, loss="squared_hinge", max_iter=max_iter, dual=True, random_state=0)
+    svm.fit(features.multiply(ratio).tocsr(), labels)
+    w = svm.coef_.ravel()
+    interpolated = (1 - beta) * np.abs(w).mean() + beta * w
+    test = vectorizer.transform(test_texts).multiply(ratio).tocsr()
+    prob_pos = expit(test @ interpolated + svm.intercept_[0])
+    return np.column_stack([1 - prob_pos, prob_pos])

@@ -13,7 +13,7 @@ import pandas as pd
 
 from sentiment import stats
 from sentiment.data import LABEL_NAMES
-from sentiment.io import PipelineError, atomic_path
+from sentiment.io import PipelineError, atomic_path, outputs, write_json
 
 MAX_CURVE_POINTS = 500  # keeps ROC/PR plot files small enough for Git and PR diffs
 
@@ -168,6 +168,22 @@ def paired(head: pd.DataFrame, base: pd.DataFrame) -> tuple[pd.DataFrame | None,
             "reviews: one file is not what evaluate wrote; re-run `dvc repro` on it"
         )
     return aligned, ""
+
+
+def publish_linear_model(stage: str, probs: np.ndarray, test: pd.DataFrame) -> None:
+    """A linear baseline's outputs in evaluate's schema: predictions paired by review id,
+    metrics with intervals, and the params that made them (all published together)."""
+    from sentiment import params
+
+    labels = test["label"].to_numpy()
+    metrics = test_metrics(labels, probs)
+    with outputs(stage) as out:
+        write_predictions(
+            out(f"data/predictions/{stage}.csv"), review_ids(test["text"]), labels, probs[:, 1]
+        )
+        write_json(out(f"metrics/{stage}.json"), metrics)
+        write_json(out(params.used_path(stage)), params.used())
+    print(summary(stage, metrics))
 
 
 def summary(stage: str, metrics: dict) -> str:

@@ -175,6 +175,8 @@ def outputs(stage: str) -> Iterator[Callable[[str | os.PathLike], Path]]:
 
     def path(final: str | os.PathLike) -> Path:
         final = Path(final)
+        if final in planned:  # asked again (to read back what was written): the same slot
+            return planned[final]
         final.parent.mkdir(parents=True, exist_ok=True)  # through a symlinked folder too
         slot = Path(tempfile.mkdtemp(prefix=f".{final.name}{TMP_MARK}", dir=final.parent))
         planned[final] = slot / final.name

@@ -133,6 +133,14 @@ SCHEMA: dict[str, dict[str, Rule]] = {
         "C": positive(),
         "max_iter": integer(1),
     },
+    "nbsvm": {
+        "ngram_max": integer(1),
+        "min_df": integer(1),
+        "alpha": positive(),
+        "C": positive(),
+        "beta": fraction(low_open=False, high_open=False),
+        "max_iter": integer(1),
+    },
 }
 
 
@@ -232,7 +240,23 @@ def read_section(name: str, path: str | Path = PARAMS_FILE) -> dict[str, Any]:
     raise_if(section_problems(name, params[name]))
     section = dict(params[name])
     before_publishing(lambda: _unchanged(name, section, path))
+    _read[name] = section
     return section
+
+
+# The sections read_section returned in this process: what made this stage's outputs.
+_read: dict[str, dict[str, Any]] = {}
+
+
+def used_path(stage: str) -> str:
+    """Where a stage records the params values that made its outputs. DVC hashes this
+    output like the others, so dvc.lock's params can be checked against it (provenance)."""
+    return f"data/params_used/{stage}.json"
+
+
+def used() -> dict[str, Any]:
+    """The values this process read, keyed as dvc.yaml and dvc.lock name them."""
+    return {f"{name}.{key}": v for name, section in _read.items() for key, v in section.items()}
 
 
 def _unchanged(name: str, section: dict[str, Any], path: str | Path) -> None:

@@ -6,6 +6,8 @@ from sentiment.io import outputs, run_stage, save_array, write_json
 
 def main() -> None:
     p = params.read_section("embed")
+    # `vectors: corpus` trains on the tokens encode makes: `<br />` removed if encode did
+    strip_html = params.read_section("encode")["strip_html"]
     vocab = text.load_vocabulary("models/vocab.json")
     if p["vectors"] == embeddings.RANDOM:
         matrix = embeddings.random_matrix(vocab["max_vocab"], p["dim"], p["seed"])
@@ -17,8 +19,6 @@ def main() -> None:
                 for name in ("train", "unlabelled")
                 for t in data.read_split(f"data/prepared/{name}.parquet")["text"]
             ]
-            # the same tokens encode made: word2vec must see `<br />` removed if encode did
-            strip_html = params.read_section("encode")["strip_html"]
             sentences = [text.words(text.clean(t, strip_html)) for t in texts]
             vectors = embeddings.train_vectors(
                 sentences, p["dim"], p["window"], p["epochs"], p["min_count"], p["seed"]
@@ -33,6 +33,7 @@ def main() -> None:
         token_coverage = embeddings.token_coverage(matrix, vocab["counts"])
     with outputs("embed") as out:
         save_array(out("data/embedding_matrix.npy"), matrix)
+        write_json(out(params.used_path("embed")), params.used())
         write_json(
             out("metrics/embed.json"),
             {

@@ -30,6 +30,7 @@ def main() -> None:
             },
         )
         write_json(out("models/encoding.json"), {key: p[key] for key in settings})
+        write_json(out(params.used_path("encode")), params.used())
     print(f"encode: {len(vocabulary) - 1} distinct words, kept {len(kept) - 1}")
 
 

@@ -33,6 +33,7 @@ def main() -> None:
         evaluation.write_plots(plots, y, probs)
         evaluation.write_training_curve("models/live", plots / "training.csv")
         write_json(out("metrics/evaluate.json"), metrics)
+        write_json(out(params.used_path("evaluate")), params.used())
     print(evaluation.summary("evaluate", metrics))
 
 

@@ -23,6 +23,7 @@ def main() -> None:
         for name, frame in {**splits, "unlabelled": unlabelled}.items():
             save_frame(out(f"data/prepared/{name}.parquet"), frame)
         write_json(out("metrics/data.json"), stats)
+        write_json(out(params.used_path("prepare")), params.used())
     print(f"prepare: {stats['reviews']} reviews from {p['dataset']}@{pin}")
 
 

@@ -46,6 +46,7 @@ def main() -> None:
         bound = model.fingerprint(out("models/model.keras"), *INPUTS[3:])
         write_json(out("models/fingerprint.json"), bound)
         write_json(out("metrics/train.json"), model.environment())
+        write_json(out(params.used_path("train")), params.used())
     checkpoint.remove(resume_from)
 
 

@@ -9,7 +9,9 @@ from conftest import dvc, run, stages_run
 
 from sentiment import text
 
-ALL_STAGES = ["check_params", "prepare", "encode", "embed", "train", "evaluate", "baseline"]
+ALL_STAGES = [
+    "check_params", "prepare", "encode", "embed", "train", "evaluate", "baseline", "nbsvm"
+]
 
 
 def set_params(workspace, section, **values):

@@ -1,0 +1,97 @@
+"""dvc.lock cannot record params that did not make a stage's outputs."""
+
+import json
+
+import yaml
+from conftest import dvc, run, stages_run
+
+from sentiment import provenance
+
+# The window: DVC reads params.yaml for dvc.lock after the stage's command exits. This
+# command edits params.yaml right there, once, as a researcher setting up the next run would.
+WINDOW = """
+import pathlib, yaml
+flag = pathlib.Path("edit-in-window")
+if flag.exists():
+    params = yaml.safe_load(open("params.yaml"))
+    params["evaluate"]["batch_size"] = 16
+    pathlib.Path("params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    flag.unlink()
+"""
+
+
+def open_window_after(workspace, stage):
+    (workspace / "window.py").write_text(WINDOW)
+    stages = yaml.safe_load((workspace / "dvc.yaml").read_text())
+    stages["stages"][stage]["cmd"] += " && python window.py"
+    (workspace / "dvc.yaml").write_text(yaml.safe_dump(stages, sort_keys=False))
+
+
+def test_an_edit_after_publishing_is_caught_by_the_next_repro_and_fixed_as_it_says(workspace):
+    open_window_after(workspace, "evaluate")
+    (workspace / "edit-in-window").touch()
+    assert stages_run(dvc(workspace, "repro")) == ["evaluate"]  # the window opened
+    lock = yaml.safe_load((workspace / "dvc.lock").read_text())
+    assert lock["stages"]["evaluate"]["params"]["params.yaml"]["evaluate.batch_size"] == 16
+    used = json.loads((workspace / "data/params_used/evaluate.json").read_text())
+    assert used == {"evaluate.batch_size": 256}  # what really made the outputs
+
+    assert provenance.lock_mismatches(workspace) == [
+        "evaluate: dvc.lock records evaluate.batch_size=16 (made with 256)"
+    ]
+    caught = dvc(workspace, "repro", check=False)
+    assert caught.returncode != 0
+    assert "check_params: error: dvc.lock records params that did not make these outputs" in (
+        caught.stderr
+    )
+    assert "`dvc repro -f -s evaluate`, then `dvc repro`" in caught.stderr
+
+    assert stages_run(dvc(workspace, "repro", "-f", "-s", "evaluate")) == ["evaluate"]
+    assert stages_run(dvc(workspace, "repro")) == ["check_params"]
+    assert provenance.lock_mismatches(workspace) == []
+    assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
+
+
+def test_a_record_that_is_not_the_locked_one_proves_nothing(workspace):
+    record = workspace / "data/params_used/evaluate.json"
+    record.unlink()
+    assert provenance.lock_mismatches(workspace) == []  # not pulled: nothing to check
+    record.write_text(json.dumps({"evaluate.batch_size": 1}))
+    assert provenance.lock_mismatches(workspace) == []  # another revision's: MD5 differs
+
+
+def test_every_stage_but_check_params_records_the_values_it_used(reproduced):
+    lock = provenance.read_lock(reproduced / "dvc.lock")
+    for stage, entry in lock.items():
+        if stage == "check_params":
+            continue
+        used = json.loads((reproduced / f"data/params_used/{stage}.json").read_text())
+        locked = entry["params"]["params.yaml"]
+        assert {k: used.get(k, "missing") for k in locked} == locked, stage
+
+
+def test_independent_edits_on_two_branches_merge_without_conflict_and_stay_up_to_date(
+    workspace,
+):
+    from test_pipeline import set_params
+
+    def branch(name, section, **values):
+        run(workspace, "git", "checkout", "-q", "-b", name, "main")
+        dvc(workspace, "checkout", "-q")
+        set_params(workspace, section, **values)
+        dvc(workspace, "repro")
+        run(workspace, "git", "add", "-A")
+        run(workspace, "git", "commit", "-qm", f"{name}: {values}")
+
+    run(workspace, "git", "branch", "-M", "main")
+    branch("dropout", "train", dropout=0.1)
+    branch("regularisation", "baseline", C=1.0)
+    run(workspace, "git", "checkout", "-q", "main")
+    run(workspace, "git", "merge", "-q", "dropout")
+    merged = run(workspace, "git", "merge", "-q", "--no-edit", "regularisation", check=False)
+    assert merged.returncode == 0, merged.stdout + merged.stderr  # no conflict in dvc.lock
+    dvc(workspace, "checkout", "-q")
+    params = yaml.safe_load((workspace / "params.yaml").read_text())
+    assert params["train"]["dropout"] == 0.1 and params["baseline"]["C"] == 1.0
+    assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
+    assert stages_run(dvc(workspace, "repro")) == []

@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install lock repro cpu test demo lint report review sweep experiments \
-	job collect bench
+	job collect bench models
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -56,9 +56,13 @@ CPU_PRESET := -S train.units=32 -S train.epochs=2 -S train.batch_size=128 \
 	-S train.learning_rate=0.001
 DATASET ?= stanfordnlp/imdb
 VECTORS ?= fse/word2vec-google-news-300
+# params.yaml pins both Hub sources to a commit; a local folder has no revisions
+SOURCES := -S prepare.dataset=$(DATASET) -S embed.vectors=$(VECTORS) \
+	$(if $(filter stanfordnlp/imdb,$(DATASET)),,-S prepare.revision=null) \
+	$(if $(filter fse/word2vec-google-news-300,$(VECTORS)),,-S embed.revision=null)
 cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the table
-	$(MAKE) sweep SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) -S prepare.dataset=$(DATASET) \
-		-S embed.vectors=$(VECTORS) -S prepare.split=random,official $(ARGS)"
+	$(MAKE) sweep SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) $(SOURCES) \
+		-S prepare.split=random,official $(ARGS)"
 
 # One pytest-xdist worker per core plus one: the tests wait on subprocesses often enough
 # that a third worker keeps 2 cores busy (measured: docs/benchmarks.md). A module's tests
@@ -104,6 +108,9 @@ collect: install ## pull this commit's experiments from origin (not rerun) and p
 
 experiments: install ## this commit's experiments, grouped by params, mean ± std over seeds
 	python -m sentiment.report --experiments
+
+models: install ## the workspace's BiLSTM against NBSVM and the baseline, on the same reviews
+	python -m sentiment.report --models
 
 review: install ## the pull-request check: pull, refuse stale results, write review/comment.md
 	python -m sentiment.review --base $(BASE) --out review

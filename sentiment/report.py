@@ -7,10 +7,12 @@ workspace's predictions on the same test reviews, then `dvc metrics diff` and `d
 diff`. When REV's own results changed since the merge-base, the report says so in one line.
 `--experiments`: the DVC experiments of this commit grouped by their params (seed
 excluded), mean ± std over seeds, each group compared with its reference group on the
-same reviews.
+same reviews. `--models`: the workspace's models against each other, paired on the same
+test reviews (does the BiLSTM beat the linear models?).
 
     python -m sentiment.report --base main          # or: make report BASE=main
     python -m sentiment.report --experiments        # or: make experiments
+    python -m sentiment.report --models             # or: make models
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from sentiment.params import SCHEMA
 MODELS = {
     "bilstm": ("data/predictions/bilstm.csv", "metrics/evaluate.json"),
     "baseline": ("data/predictions/baseline.csv", "metrics/baseline.json"),
+    "nbsvm": ("data/predictions/nbsvm.csv", "metrics/nbsvm.json"),
 }
 SEED_KEY = "train.seed"
 
@@ -134,6 +137,45 @@ def _is_fraction(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
 
 
+PAIRED_HEADER = [
+    "| model | base acc % | head acc % | change (pt) | 95% CI (pt) "
+    "| only base right / only head right | McNemar p | verdict |",
+    "|---|---|---|---|---|---|---|---|",
+]
+
+
+def _paired_row(name: str, labels, base_pos, head_pos) -> str:
+    c = stats.paired_comparison(labels, base_pos, head_pos)
+    return (
+        f"| {name} | {_pct(c['base_accuracy'])} | {_pct(c['head_accuracy'])} "
+        f"| {100 * c['change']:+.2f} | {100 * c['change_ci']['low']:+.2f} to "
+        f"{100 * c['change_ci']['high']:+.2f} | {c['base_only']} / {c['head_only']} "
+        f"| {c['p_value']:.3g} | **{c['verdict']}** |"
+    )
+
+
+def models_table(head: str = "bilstm") -> str:
+    """`head` against every other model of the workspace, on the same test reviews."""
+    mine = predictions_at(MODELS[head][0], None)
+    if mine is None:
+        return f"No {MODELS[head][0]} in the workspace: `dvc pull` or `dvc repro` first."
+    rows, notes = [], []
+    for other, (predictions, _) in MODELS.items():
+        theirs = predictions_at(predictions, None) if other != head else None
+        if other == head:
+            continue
+        if theirs is None:
+            notes.append(f"- **{other}**: no {predictions} in the workspace; not paired.")
+        elif (aligned := evaluation.paired(mine, theirs))[0] is None:
+            notes.append(f"- **{other}**: {aligned[1]}; not paired.")
+        else:
+            labels, head_pos = mine["label"].to_numpy(), mine["prob_pos"].to_numpy()
+            name = f"{other} (base) vs {head} (head)"
+            rows.append(_paired_row(name, labels, aligned[0]["prob_pos"].to_numpy(), head_pos))
+    table = [*PAIRED_HEADER, *rows] if rows else []
+    return "\n".join(table + ([""] if rows and notes else []) + notes)
+
+
 def paired_rows(base: str) -> list[str]:
     """One table row per model, or one line saying why it cannot be paired."""
     rows, notes = [], []
@@ -147,25 +189,9 @@ def paired_rows(base: str) -> list[str]:
         elif (aligned := evaluation.paired(head, before))[0] is None:
             notes.append(f"- **{model}**: {aligned[1]}, `prepare` changed; not paired. {sides}.")
         else:
-            c = stats.paired_comparison(
-                head["label"].to_numpy(),
-                aligned[0]["prob_pos"].to_numpy(),
-                head["prob_pos"].to_numpy(),
-            )
-            rows.append(
-                f"| {model} | {_pct(c['base_accuracy'])} | {_pct(c['head_accuracy'])} "
-                f"| {100 * c['change']:+.2f} | {100 * c['change_ci']['low']:+.2f} to "
-                f"{100 * c['change_ci']['high']:+.2f} | {c['base_only']} / {c['head_only']} "
-                f"| {c['p_value']:.3g} | **{c['verdict']}** |"
-            )
-    table = []
-    if rows:
-        table = [
-            "| model | base acc % | head acc % | change (pt) | 95% CI (pt) "
-            "| only base right / only head right | McNemar p | verdict |",
-            "|---|---|---|---|---|---|---|---|",
-            *rows,
-        ]
+            labels, head_pos = head["label"].to_numpy(), head["prob_pos"].to_numpy()
+            rows.append(_paired_row(model, labels, aligned[0]["prob_pos"].to_numpy(), head_pos))
+    table = [*PAIRED_HEADER, *rows] if rows else []
     return table + ([""] if rows and notes else []) + notes
 
 
@@ -235,7 +261,7 @@ def failed_rows(failed: list[dict], workspace: dict) -> list[str]:
         )
         label = f"{name} ({changed or 'params.yaml'})"
         rows.append(
-            f"| {label} | 1 ({_value(run.get(SEED_KEY))}) | **failed** | | | | "
+            f"| {label} | 1 ({_value(run.get(SEED_KEY))}) | **failed** | | | | | "
             f"| `dvc queue logs {name}` |"
         )
     return rows
@@ -341,8 +367,8 @@ def experiments_table() -> str:
     lines = [
         "| group (changes from the most common settings) | runs (seeds) "
         "| BiLSTM accuracy % (mean ± std) | min–max | ROC AUC % (mean ± std) | min–max "
-        "| baseline accuracy % | vs reference (paired, same test reviews) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| baseline accuracy % | NBSVM accuracy % | vs reference (paired, same test reviews) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for key in order:
         group = groups[key]
@@ -351,12 +377,14 @@ def experiments_table() -> str:
         accuracy = _summary([r["metrics/evaluate.json:accuracy"] for r in group])
         auc = _summary([r["metrics/evaluate.json:roc_auc"] for r in group])
         baseline = _pct(np.mean([r["metrics/baseline.json:accuracy"] for r in group]))
+        nbsvm = [r.get("metrics/nbsvm.json:accuracy") for r in group]
+        nbsvm_text = "—" if None in nbsvm else _pct(np.mean(nbsvm))
         versus = (
             "reference" if reference[key] == key else compare_groups(groups[reference[key]], group)
         )
         lines.append(
             f"| {label} | {len(group)} ({seeds}) | {accuracy[0]} | {accuracy[1]} | {auc[0]} "
-            f"| {auc[1]} | {baseline} | {versus} |"
+            f"| {auc[1]} | {baseline} | {nbsvm_text} | {versus} |"
         )
     varied = [k for k in modal if len({dict(g)[k] for g in groups}) > 1]
     most_common = ", ".join(f"{k}={modal[k]}" for k in varied)
@@ -377,9 +405,13 @@ def main() -> None:
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--base", default="main", help="Git revision to compare against")
     what.add_argument("--experiments", action="store_true", help="seed-grouped experiments table")
+    what.add_argument("--models", action="store_true", help="the models paired against the BiLSTM")
     args = parser.parse_args()
     try:
-        print(experiments_table() if args.experiments else build_report(args.base))
+        if args.models:
+            print(models_table())
+        else:
+            print(experiments_table() if args.experiments else build_report(args.base))
     except PipelineError as error:
         sys.exit(f"report: error: {error}")
 

@@ -108,3 +108,42 @@ def test_a_damaged_checkpoint_is_discarded_not_trusted(tmp_path, capsys, damage)
     assert checkpoint.load(where, "k") is None
     assert not where.exists()
     assert "discarding the checkpoint" in capsys.readouterr().err
+
+
+def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(workspace):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import dvc, stages_run
+    from test_pipeline import set_params
+
+    from sentiment.demo import tool_env
+
+    set_params(workspace, "train", epochs=4)  # train is stale: the next `dvc repro` runs it
+    state = workspace / ".checkpoints/train/state.json"
+    killed = subprocess.Popen(
+        [sys.executable, "-m", "dvc", "repro"],
+        cwd=workspace, env=tool_env(), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not state.exists() and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(killed.pid, signal.SIGKILL)  # no clean-up of any kind, as a preempted machine
+    killed.wait()
+    done = json.loads(state.read_text())["epochs_done"]
+    assert 1 <= done < 4
+
+    resumed = dvc(workspace, "repro")
+    assert stages_run(resumed) == ["train", "evaluate"]
+    assert f"resuming from the checkpoint after epoch {done} of 4" in resumed.stdout
+    assert not state.exists()  # a finished run leaves no checkpoint behind
+    assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
+    after_resume = (workspace / "data/predictions/bilstm.csv").read_bytes()
+
+    straight = dvc(workspace, "repro", "-f", "-s", "train", "evaluate")  # never interrupted
+    assert "resuming" not in straight.stdout
+    assert (workspace / "data/predictions/bilstm.csv").read_bytes() == after_resume

@@ -126,7 +126,10 @@ def test_skypilot_loads_the_task_file_and_its_jobs_run_make_job():
             "import json, sys, sky\n"
             "task = sky.Task.from_yaml(sys.argv[1])\n"
             "print(json.dumps({'envs': task.envs, 'run': task.run, 'setup': task.setup,\n"
-            "  'gpus': sorted(next(iter(r.accelerators)) for r in task.resources)}))",
+            "  'gpus': sorted(next(iter(r.accelerators)) for r in task.resources),\n"
+            "  'spot': all(r.use_spot for r in task.resources),\n"
+            "  'recovery': [r.job_recovery for r in task.resources][0],\n"
+            "  'mounts': {k: v.name for k, v in task.storage_mounts.items()}}))",
             str(ROOT / "cluster/sweep.yaml"),
         ],
         capture_output=True,
@@ -134,7 +137,11 @@ def test_skypilot_loads_the_task_file_and_its_jobs_run_make_job():
         check=True,
     )
     task = json.loads(loaded.stdout.strip().splitlines()[-1])
-    assert set(task["envs"]) == {"REPO", "COMMIT", "ARGS"}
+    assert set(task["envs"]) == {"REPO", "COMMIT", "ARGS", "CHECKPOINT_BUCKET"}
+    assert task["spot"] and task["recovery"]["strategy"] == "FAILOVER"
+    # a relaunched job finds its checkpoint: the bucket is mounted where train looks
+    assert task["mounts"] == {"/checkpoints": "your-checkpoint-bucket"}
+    assert "export SENTIMENT_CHECKPOINTS" in task["run"]
     assert 'make job EXTRAS=gpu ARGS="$ARGS"' in task["run"]
     assert 'git checkout -q "$COMMIT"' in task["setup"]
     assert "make install EXTRAS=gpu" in task["setup"]

@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install lock repro cpu test demo lint report review sweep experiments \
-	job collect bench models
+	job collect bench models publish update
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -81,9 +81,12 @@ lint: install ## ruff; actionlint with shellcheck for the workflows' scripts; sh
 	actionlint .github/workflows/*.yml
 	shellcheck .ci/run benchmarks/*.sh
 
+# BASE reaches commands as an environment variable, quoted by the shell ("$$BASE"), never
+# pasted into the command line: a branch named `x;touch${IFS}p;#` is just a name.
 BASE ?= origin/main
+export BASE
 report: install ## paired report of the workspace against the merge-base with BASE
-	python -m sentiment.report --base $(BASE)
+	python -m sentiment.report --base "$$BASE"
 
 SEEDS ?= 0 1 2
 ARGS ?=
@@ -113,7 +116,13 @@ models: install ## the workspace's BiLSTM against NBSVM and the baseline, on the
 	python -m sentiment.report --models
 
 review: install ## the pull-request check: pull, refuse stale results, write review/comment.md
-	python -m sentiment.review --base $(BASE) --out review
+	python -m sentiment.review --base "$$BASE" --out review
+
+publish: install ## after `dvc repro`: dvc push --run-cache, stage dvc.lock, params, metrics
+	python -m sentiment.branch publish
+
+update: install ## merge BASE into this branch, re-lock (re-runs only what is stale), push
+	python -m sentiment.branch update --base "$$BASE"
 
 bench: install ## benchmarks (minutes): benchmarks/results/*.json + summary.md
 	python -m benchmarks.run_all

@@ -66,8 +66,19 @@ def base_moved_on(rev: str, base: str) -> str | None:
     files = ", ".join(f"`{name}`" for name in changed[:4]) + (", …" if len(changed) > 4 else "")
     return (
         f"> `{rev}` has new results since this branch forked from it (`{base[:8]}` → "
-        f"`{tip[:8]}`: {files}); merge `{rev}` in and reproduce to compare with them."
+        f"`{tip[:8]}`: {files}); `make update BASE={rev}` merges them in and re-locks, "
+        "to compare with them."
     )
+
+
+def has_results(rev: str) -> bool:
+    """Whether a revision has any results at all (its Git-kept metrics files)."""
+    listed = subprocess.run(
+        ["git", "ls-tree", "-r", "--name-only", rev, "--", "dvc.lock", "metrics/"],
+        capture_output=True,
+        text=True,
+    )
+    return listed.returncode == 0 and "dvc.lock" in listed.stdout.split()
 
 
 def dvc_markdown(*args: str) -> str:
@@ -183,8 +194,17 @@ def paired_rows(base: str) -> list[str]:
         head = predictions_at(predictions, None)
         before = predictions_at(predictions, base)
         sides = f"base {_interval_text(metrics, base)}, head {_interval_text(metrics, None)}"
-        if head is None or before is None:
-            where = "the workspace" if head is None else f"`{base[:8]}` (run `dvc pull`)"
+        if head is not None and read_at(metrics, base) is None:
+            notes.append(
+                f"- **{model}**: new in this branch (the base has no `{metrics}`): head "
+                f"{_interval_text(metrics, None)}."
+            )
+        elif head is None or before is None:
+            where = (
+                "the workspace"
+                if head is None
+                else f"`{base[:8]}` (its results are not on the DVC remote: `dvc push` them)"
+            )
             notes.append(f"- **{model}**: no predictions in {where}; not paired. {sides}.")
         elif (aligned := evaluation.paired(head, before))[0] is None:
             notes.append(f"- **{model}**: {aligned[1]}, `prepare` changed; not paired. {sides}.")
@@ -199,6 +219,8 @@ def build_report(rev: str, base: str | None = None) -> str:
     """The report against `base`, the merge-base of HEAD and `rev` (computed when None)."""
     base = base or merge_base(rev)
     moved_on = base_moved_on(rev, base)
+    if not has_results(base):
+        return first_results_report(rev, base)
     return "\n".join(
         [
             f"## Results against `{rev}` (merge-base `{base[:8]}`)",
@@ -212,13 +234,44 @@ def build_report(rev: str, base: str | None = None) -> str:
             'exact test counts the reviews only one side gets right. "better"/"worse" '
             f"needs p < {stats.ALPHA} and an interval clear of zero.",
             "",
-            "### Metrics (`dvc metrics diff`)",
-            "",
-            dvc_markdown("metrics", "diff", base[:12]),
-            "",
             "### Params (`dvc params diff`)",
             "",
             dvc_markdown("params", "diff", base[:12]),
+            "",
+            "<details><summary>Every metric (<code>dvc metrics diff</code>)</summary>",
+            "",
+            dvc_markdown("metrics", "diff", base[:12]),
+            "",
+            "</details>",
+            "",
+        ]
+    )
+
+
+def first_results_report(rev: str, base: str) -> str:
+    """The base has no results yet (no dvc.lock): the head's numbers, nothing to pair."""
+    rows = [
+        f"| {model} | {_interval_text(metrics, None)} |"
+        for model, (_, metrics) in MODELS.items()
+        if read_at(metrics, None) is not None
+    ]
+    return "\n".join(
+        [
+            f"## First results: `{rev}` has none yet (merge-base `{base[:8]}`)",
+            "",
+            "The base has no `dvc.lock` or metrics, so there is nothing to compare with: these "
+            "are the first results. Once this merges, later pull requests are paired against "
+            "them.",
+            "",
+            "| model | test accuracy (95% CI) |",
+            "|---|---|",
+            *rows,
+            "",
+            "<details><summary>Every metric (<code>dvc metrics show</code>)</summary>",
+            "",
+            dvc_markdown("metrics", "show"),
+            "",
+            "</details>",
             "",
         ]
     )

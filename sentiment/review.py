@@ -18,16 +18,25 @@ import argparse
 import csv
 import io
 import json
+import os
 import re
 import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
 
+from sentiment import provenance
 from sentiment.io import PipelineError
+from sentiment.refresh import MARKER, conflict_status, status_block
 
-# The comment's first line: the workflow finds and updates the one comment carrying it.
-MARKER = "<!-- sentiment-review -->"
+# What an author commits after `dvc repro` (and what `make publish` stages): the lock, the
+# params the runs used, the Git-kept metrics and plot data, and the .gitignore files DVC
+# writes beside its outputs.
+RESULT_FILES = "`dvc.lock`, `params.yaml`, `metrics/` and DVC's `.gitignore` files"
+PUBLISH = (
+    "`make publish` (runs `dvc push --run-cache`, then stages exactly "
+    f"{RESULT_FILES}), then `git commit` and `git push`"
+)
 # the plots a reviewer looks at: `dvc plots` id -> title (rendered as PNG)
 PLOTS = {
     "Accuracy by epoch": "Accuracy by epoch",
@@ -145,11 +154,66 @@ def stale_comment(changes: dict[str, list[tuple[str, str]]]) -> str:
             lines.append(f"- {label}: {names(kind)}")
     lines += [
         "",
-        "Run `dvc repro` (the full recipe on a GPU box: docs/gpu.md), `dvc push`, and commit "
-        "`dvc.lock` and `metrics/`.",
+        "Run `dvc repro` (the full recipe on a GPU box: docs/gpu.md), then " + PUBLISH + ": "
+        "the review runs again on that push.",
         "",
     ]
     return "\n".join(lines)
+
+
+def rerun_hint() -> str:
+    """How to run this check again once the results are pushed: no new commit is needed."""
+    run_id = os.environ.get("GITHUB_RUN_ID")
+    how = f"`gh run rerun {run_id}`" if run_id else "`gh run rerun <run id>`"
+    return (
+        "\n\nOnce they are pushed, run this check again without a new commit: "
+        f"{how}, or *Re-run all jobs* on the pull request's Checks tab (the re-run pulls "
+        "again)."
+    )
+
+
+def lock_comment(problems: list[str]) -> str:
+    lines = [
+        MARKER,
+        "## dvc.lock does not match the outputs",
+        "",
+        "`dvc.lock` records params that did not make these outputs (`params.yaml` was "
+        "edited as a stage finished, before DVC wrote the lock):",
+        "",
+        *[f"- {problem}" for problem in problems],
+        "",
+        "Re-run those stages with `dvc repro -f -s <stage>` (their outputs then match the "
+        "lock), `dvc repro`, then " + PUBLISH + ".",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def conflicts(rev: str) -> list[str] | None:
+    """The files HEAD and REV conflict in when merged (None: they merge cleanly)."""
+    result = subprocess.run(
+        ["git", "merge-tree", "--write-tree", "--name-only", "--no-messages", "HEAD", rev],
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode == 0:
+        return None
+    if result.returncode != 1:
+        raise PipelineError(f"`git merge-tree` failed: {result.stderr.strip()[:300]}")
+    return [line for line in result.stdout.splitlines()[1:] if line.strip()]
+
+
+def status_line(rev: str) -> str:
+    """Whether the branch still merges into its base, with the command that resolves it."""
+    from sentiment.report import git
+
+    tip = git("rev-parse", rev)
+    files = conflicts(rev)
+    base = rev.removeprefix("origin/")
+    if files:
+        return conflict_status(base, tip, files)
+    head = git("rev-parse", "HEAD")
+    return f"> Reviewed `{head[:8]}` against `{rev}` at `{tip[:8]}`; it merges cleanly."
 
 
 def _csv_at(path: str, rev: str | None) -> list[dict] | None:
@@ -182,14 +246,18 @@ def plot_tables(base: str) -> list[str]:
             ]
             lines.append(f"| {e + 1} | {cells[0]} | {cells[1]} |")
     lines += ["", "#### Confusion matrix (test; rows actual, columns predicted)", ""]
-    lines += ["| | base neg | base pos | head neg | head pos |", "|---|---|---|---|---|"]
-    counts = [_csv_at(CONFUSION, rev) for rev in (base, None)]
-    tallies = [
-        Counter((r.get("actual"), r.get("predicted")) for r in rows or []) for rows in counts
-    ]
+    sides = {name: _csv_at(CONFUSION, rev) for name, rev in (("base", base), ("head", None))}
+    shown = [name for name, rows in sides.items() if rows is not None]
+    if not shown:
+        return [*lines, "_No confusion matrix on either side._"]
+    header = " | ".join(f"{name} {p}" for name in shown for p in ("neg", "pos"))
+    lines += [f"| | {header} |", "|---|" + "---|" * (2 * len(shown))]
+    tallies = [Counter((r.get("actual"), r.get("predicted")) for r in sides[n]) for n in shown]
     for actual in ("neg", "pos"):
         cells = [str(t[(actual, p)]) for t in tallies for p in ("neg", "pos")]
         lines.append(f"| **{actual}** | " + " | ".join(cells) + " |")
+    if "base" not in shown:
+        lines += ["", "_The base has no confusion matrix yet._"]
     return lines
 
 
@@ -218,12 +286,27 @@ def review(rev: str, out: Path) -> int:
     for old in out.glob("*.png"):
         old.unlink()
     try:
-        pull()
+        try:
+            pull()
+        except PipelineError as error:
+            if "not on the remote" in str(error):
+                reason = str(error)
+                text = (
+                    f"{MARKER}\n## The results are not on the DVC remote\n\n"
+                    f"{reason[:1].upper()}{reason[1:]}.{rerun_hint()}\n"
+                )
+                comment.write_text(text, encoding="utf-8")
+            raise
         stale = stale_changes()
         if stale:
             comment.write_text(stale_comment(stale), encoding="utf-8")
             raise PipelineError(f"stale stages {', '.join(stale)}: run `dvc repro` and `dvc push`")
+        lies = provenance.lock_mismatches()
+        if lies:
+            comment.write_text(lock_comment(lies), encoding="utf-8")
+            raise PipelineError("dvc.lock records params that did not make the outputs: " + lies[0])
         base = merge_base(rev)
+        status = status_line(rev)
         report = build_report(rev, base)
         tables = plot_tables(base)
         pngs = render_plots(base, out)
@@ -235,7 +318,17 @@ def review(rev: str, out: Path) -> int:
         print(f"review: error: {error}", file=sys.stderr)
         return 1
     files = ", ".join(f"`{name}`" for name in pngs) or "none"
-    body = [MARKER, report, "### Plots", "", *tables, "", f"PNG renderings: {files}.", ""]
+    body = [
+        MARKER,
+        status_block(status),
+        report,
+        "### Plots",
+        "",
+        *tables,
+        "",
+        f"PNG renderings: {files}.",
+        "",
+    ]
     comment.write_text("\n".join(body), encoding="utf-8")
     print(f"review: wrote {comment}")
     return 0

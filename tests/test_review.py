@@ -193,21 +193,204 @@ def test_a_remote_without_credentials_or_objects_or_no_remote_fails_in_one_line(
     assert "could not run" in comment
 
 
+WORKFLOWS = WORKFLOW.parent
+
+
+def test_the_workflows_hold_against_their_own_supply_chain():
+    """Pinned actions, no persisted token, least privilege, fail-closed gates."""
+    import re
+
+    for path in WORKFLOWS.glob("*.yml"):
+        workflow = yaml.safe_load(path.read_text())
+        assert workflow["permissions"] == {}, path.name  # each job grants its own
+        for name, job in workflow["jobs"].items():
+            assert "timeout-minutes" in job and "permissions" in job, (path.name, name)
+            for step in job["steps"]:
+                if "uses" in step:
+                    action, _, sha = step["uses"].partition("@")
+                    assert re.fullmatch(r"[0-9a-f]{40}", sha), (path.name, step["uses"])
+                    pinned = rf"{re.escape(step['uses'])}\s+# (v[\d.]+)"
+                    version = re.search(pinned, path.read_text())
+                    assert version, f"{path.name}: {action} has no version comment"
+                if step.get("uses", "").startswith("actions/checkout@"):
+                    assert step["with"]["persist-credentials"] is False, (path.name, name)
+                condition = str(step.get("if", ""))
+                assert "always()" not in condition, (path.name, name)  # not after cancel
+    text = WORKFLOW.read_text()
+    assert "${{ steps.python.outputs.python-version }}" in text  # exact Python in cache keys
+    assert "run: make review" not in text and '--base "origin/$BASE_REF"' in text
+
+
 def test_the_workflow_reviews_the_head_commit_and_never_runs_a_forks_code_with_secrets():
     workflow = yaml.safe_load(WORKFLOW.read_text())
     jobs = workflow["jobs"]
     same_repo = "github.event.pull_request.head.repo.full_name == github.repository"
     assert same_repo in jobs["review"]["if"]
-    assert jobs["fork"]["if"] == same_repo.replace("==", "!=")
-    assert "secrets." not in yaml.safe_dump(jobs["fork"]) and "make" not in str(jobs["fork"])
+    assert jobs["changes"]["if"] == "github.event_name == 'pull_request'"
     for job in ("changes", "tests", "review"):
         checkout = jobs[job]["steps"][0]
         assert checkout["with"]["ref"] == "${{ github.event.pull_request.head.sha }}"
+    # a fork is reviewed only by a maintainer's dispatch, with the trusted checkout's code
+    assert jobs["fork-review"]["if"] == "github.event_name == 'workflow_dispatch'"
+    assert jobs["fork-review"]["steps"][0]["with"]["path"] == "trusted"
+    assert "ref" not in jobs["fork-review"]["steps"][0]["with"]
+    runs = " ".join(s.get("run", "") for s in jobs["fork-review"]["steps"])
+    assert "trusted/.ci/fork-review" in runs and "make install" not in runs.replace(
+        "make -C trusted install", ""
+    )
+    notice = yaml.safe_load((WORKFLOWS / "pr-fork-notice.yml").read_text())
+    (step,) = notice["jobs"]["notice"]["steps"]
+    assert "uses" not in step and "actions/checkout" not in str(notice)  # no PR code
     assert jobs["review"]["permissions"]["id-token"] == "write"
-    assert workflow["permissions"] == {"contents": "read"}
-    assert all("timeout-minutes" in job for job in jobs.values())
     assert workflow["concurrency"]["cancel-in-progress"] is True
-    actions = [s["uses"] for job in jobs.values() for s in job["steps"] if "uses" in s]
-    assert not any("cml" in action for action in actions)
-    posted = next(s["run"] for s in jobs["review"]["steps"] if "gh api" in s.get("run", ""))
-    assert "PATCH" in posted  # one comment, updated on every push
+
+
+def test_the_docs_gate_fails_closed_and_reads_20000_paths(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run(repo, "git", "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("x\n")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "start")
+    gate = [str(WORKFLOWS.parent.parent / ".ci/changed-code"), "main"]
+
+    def gate_says(branch, files):
+        run(repo, "git", "checkout", "-q", "-b", branch, "main")
+        for name in files:
+            (repo / name).parent.mkdir(parents=True, exist_ok=True)
+            (repo / name).write_text(name)
+        run(repo, "git", "add", "-A")
+        run(repo, "git", "commit", "-qm", branch)
+        return run(repo, *gate).stdout.strip()
+
+    many = [f"docs/page{i}.md" for i in range(20_000)]
+    assert gate_says("docs-only", many) == "false"
+    assert gate_says("code-first", ["a.py", *many]) == "true"  # grep stops early: no SIGPIPE
+    assert gate_says("code-last", [*many, "zz/code.py"]) == "true"
+    assert run(repo, gate[0], "no-such-base").stdout.strip() == "true"  # an error: code
+
+
+def test_the_comment_is_the_bots_own_across_pages_never_a_strangers(tmp_path):
+    from github_fakes import install_fake_gh, serve, writes
+
+    env = install_fake_gh(tmp_path)
+    body = tmp_path / "body.md"
+    body.write_text(f"{MARKER}\nnew results\n")
+    path = "repos/team/imdb/issues/7/comments"
+    stranger = {"id": 1, "user": {"login": "mallory"}, "body": f"{MARKER}\nmine now"}
+    ours = {"id": 42, "user": {"login": "github-actions[bot]"}, "body": f"{MARKER}\nold"}
+    serve(env, path, [stranger], [{"id": 2, "user": {"login": "ann"}, "body": "lgtm"}, ours])
+    post = [str(WORKFLOWS.parent.parent / ".ci/post-comment"), "7", str(body)]
+    subprocess.run(post, env=env, check=True)
+    assert writes(env) == [
+        {"method": "PATCH", "path": "repos/team/imdb/issues/comments/42",
+         "fields": {"body": body.read_text()}}
+    ]
+
+    env = install_fake_gh(tmp_path / "no-comment-of-ours")
+    serve(env, path, [stranger])
+    subprocess.run(post, env=env, check=True)
+    assert [w["method"] + " " + w["path"] for w in writes(env)] == [f"POST {path}"]
+
+
+def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
+    from github_fakes import install_fake_gh, serve, writes
+
+    from sentiment import refresh
+
+    env = install_fake_gh(tmp_path)
+    monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.setenv("FAKE_GH_STATE", env["FAKE_GH_STATE"])
+    serve(env, "repos/team/imdb/pulls", [{"number": 7}], [{"number": 8}, {"number": 9}])
+    serve(env, "repos/team/imdb/pulls/7", {"mergeable": False})
+    serve(env, "repos/team/imdb/pulls/8", {"mergeable": True})
+    serve(env, "repos/team/imdb/pulls/9", {"mergeable": True})
+    old = f"{MARKER}\n{refresh.status_block('> Reviewed `aaaa` against `origin/main`.')}\n## R\n"
+    bot = {"login": "github-actions[bot]"}
+    serve(env, "repos/team/imdb/issues/7/comments", [{"id": 70, "user": bot, "body": old}])
+    serve(env, "repos/team/imdb/issues/8/comments", [{"id": 80, "user": bot, "body": old}])
+    serve(env, "repos/team/imdb/issues/9/comments", [])
+    done = refresh.refresh("team/imdb", "main", "b" * 40, wait=0)
+    assert done[:2] == ["#7: conflicts", "#8: merges"]
+    assert done[2] == "#9: no review comment yet, still merges: left alone"
+    patched = {w["path"]: w["fields"]["body"] for w in writes(env)}
+    conflicted = patched["repos/team/imdb/issues/comments/70"]
+    assert "**This branch conflicts with `main`** (at `bbbbbbbb`)" in conflicted
+    assert "`make update BASE=origin/main`" in conflicted
+    assert conflicted.endswith("\n## R\n") and "Reviewed `aaaa`" not in conflicted
+    assert "still merges cleanly" in patched["repos/team/imdb/issues/comments/80"]
+
+
+def test_a_forks_pr_is_reviewed_by_trusted_code_that_reads_its_commit_as_data(github, tmp_path):
+    from github_fakes import install_fake_gh, serve
+
+    origin, author = github
+    trusted = tmp_path / "trusted"
+    run(tmp_path, "git", "clone", "-q", "-b", "main", str(origin), str(trusted))
+    fork = tmp_path / "fork"
+    shutil.copytree(author, fork, symlinks=True)
+    switch(fork, "pr")
+    planted = tmp_path / "fork-code-ran"
+    with open(fork / "sentiment/review.py", "a") as module:  # would run if imported
+        module.write(f"\nimport pathlib; pathlib.Path({str(planted)!r}).touch()\n")
+    dvc(fork, "remote", "modify", "storage", "url", str(tmp_path / "attacker"))
+    run(fork, "git", "commit", "-qam", "a fork's change")
+    head = sha(fork, "HEAD")
+    run(fork, "git", "push", "-q", str(origin), "HEAD:refs/pull/5/head")  # as GitHub keeps it
+
+    env = install_fake_gh(tmp_path / "gh")
+    serve(env, "repos/team/imdb/pulls/5", {"base": {"ref": "main"}, "head": {"sha": head}})
+    work = tmp_path / "runner"
+    work.mkdir()
+    result = subprocess.run(
+        [str(trusted / ".ci/fork-review"), "5", sys.executable],
+        cwd=work, env={**env, "ORIGIN": str(origin)}, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert not planted.exists()  # the fork's code never ran
+    comment = (work / "head/review/comment.md").read_text()
+    assert comment.startswith(MARKER) and "| bilstm |" in comment  # pulled via trusted config
+    assert run(work / "head", "git", "rev-parse", "HEAD").stdout.strip() == head
+
+
+def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer, tmp_path):
+    origin, _ = github
+    switch(developer, "-b", "retrained", "main")
+    set_params(developer, "train", dropout=0.1)  # the same stage as the PR's epochs
+    dvc(developer, "repro")
+    dvc(developer, "push", "--run-cache")
+    run(developer, "git", "commit", "-qam", "main: another dropout")
+    run(developer, "git", "push", "-q", "origin", "retrained")
+    code, errors, comment, _ = ci_review(origin, tmp_path / "a", "pr", base="origin/retrained")
+    assert code == 0, errors
+    (status,) = [line for line in comment.splitlines() if "conflicts with" in line]
+    assert "**This branch conflicts with `retrained`**" in status and "`dvc.lock`" in status
+    assert "`make update BASE=origin/retrained`" in status
+
+    switch(developer, "pr")
+    run(developer, "git", "pull", "-q", "origin", "pr")
+    updated = subprocess.run(
+        [sys.executable, "-m", "sentiment.branch", "update", "--base", "origin/retrained"],
+        cwd=developer, capture_output=True, text=True,
+    )
+    assert updated.returncode == 0, updated.stderr
+    params = yaml.safe_load((developer / "params.yaml").read_text())["train"]
+    assert (params["dropout"], params["epochs"]) == (0.1, 1)  # both changes kept
+    assert "Data and pipelines are up to date" in dvc(developer, "status").stdout
+    code, errors, comment, _ = ci_review(origin, tmp_path / "b", "pr", base="origin/retrained")
+    assert code == 0, errors
+    assert "merges cleanly" in comment and "conflicts with" not in comment
+
+
+def test_after_dvc_push_a_rerun_of_the_same_commit_reviews_it(github, developer, tmp_path):
+    run(developer, "git", "checkout", "-q", "-b", "later", "pr")
+    set_params(developer, "baseline", C=3.0)
+    dvc(developer, "repro")
+    run(developer, "git", "commit", "-qam", "results pushed only later")
+    run(developer, "git", "push", "-q", "origin", "later")
+    code, _, comment, _ = ci_review(github[0], tmp_path / "first", "later")
+    assert code == 1 and "## The results are not on the DVC remote" in comment
+    assert "without a new commit" in comment and "Re-run all jobs" in comment
+    dvc(developer, "push")
+    code, errors, comment, _ = ci_review(github[0], tmp_path / "rerun", "later")  # same commit
+    assert code == 0, errors and "| baseline |" in comment

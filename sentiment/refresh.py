@@ -1,0 +1,160 @@
+"""Keep open pull requests' review comments honest when the base branch moves.
+
+GitHub runs no `pull_request` workflow for a PR with a merge conflict, so a push to the
+base that puts a PR in conflict would leave its review comment looking current. The
+`pr-refresh` workflow runs this on every push to the base branch: for each open PR it
+asks GitHub whether the PR still merges and rewrites the comment's status block (between
+STATUS_START and STATUS_END): conflicts / still merges, with the one command that brings
+the base in. It uses the standard library and `gh` only, and reads no PR code.
+
+    python3 -m sentiment.refresh --repo owner/name --base main --sha <new base commit>
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+# The review comment's first line: the one comment per PR that the workflows update.
+MARKER = "<!-- sentiment-review -->"
+STATUS_START, STATUS_END = "<!-- status -->", "<!-- /status -->"
+BOT = os.environ.get("BOT_LOGIN", "github-actions[bot]")
+
+
+def update_command(base: str) -> str:
+    return f"`make update BASE=origin/{base}`"
+
+
+def status_block(text: str) -> str:
+    return f"{STATUS_START}\n{text}\n{STATUS_END}"
+
+
+def conflict_status(base: str, sha: str, files: list[str] | None = None) -> str:
+    where = f" (in {', '.join(f'`{f}`' for f in files)})" if files else ""
+    return (
+        f"> **This branch conflicts with `{base}`** (at `{sha[:8]}`){where}. GitHub runs no "
+        "check on a conflicted pull request, so the results below are outdated. Resolve it "
+        f"with {update_command(base)}: it merges `{base}`, re-locks (`dvc repro` re-runs only "
+        "what the merge made stale, the rest comes from the run-cache), and pushes the "
+        "results and the commit; the review then runs again."
+    )
+
+
+def moved_status(base: str, sha: str) -> str:
+    return (
+        f"> `{base}` moved to `{sha[:8]}` since this review; the branch still merges "
+        "cleanly, and the comparison below (against the merge-base) still holds. To compare "
+        f"with `{base}`'s newest results, {update_command(base)}."
+    )
+
+
+def pending_status(base: str, sha: str) -> str:
+    return (
+        f"> `{base}` moved to `{sha[:8]}`; GitHub has not yet said whether this branch still "
+        "merges. The next push re-runs the review."
+    )
+
+
+def with_status(body: str, status: str) -> str:
+    """`body` with its status block replaced (or inserted after the marker line)."""
+    block = status_block(status)
+    if STATUS_START in body and STATUS_END in body:
+        head, rest = body.split(STATUS_START, 1)
+        return head + block + rest.split(STATUS_END, 1)[1]
+    first, _, rest = body.partition("\n")
+    return f"{first}\n{block}\n{rest}"
+
+
+def gh(*args: str) -> str:
+    result = subprocess.run(["gh", *args], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"gh {' '.join(args[:3])} failed: {result.stderr.strip()[:300]}")
+    return result.stdout
+
+
+def json_lines(text: str) -> list:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def open_pulls(repo: str, base: str) -> list[dict]:
+    query = f"repos/{repo}/pulls?state=open&base={base}&per_page=100"
+    return json_lines(gh("api", "--paginate", query, "--jq", ".[] | {number}"))
+
+
+def mergeable(repo: str, number: int, tries: int = 4, wait: float = 5.0) -> bool | None:
+    """GitHub computes mergeability after a push, lazily: None while it has not."""
+    for attempt in range(tries):
+        state = json.loads(gh("api", f"repos/{repo}/pulls/{number}", "--jq", "{mergeable}"))
+        if state["mergeable"] is not None:
+            return bool(state["mergeable"])
+        if attempt + 1 < tries:
+            time.sleep(wait)
+    return None
+
+
+def review_comment(repo: str, number: int) -> dict | None:
+    """The bot's own marker comment (a marker that someone else posted is not it)."""
+    select = f'.[] | select(.user.login == "{BOT}" and (.body | startswith("{MARKER}")))'
+    found = json_lines(
+        gh("api", "--paginate", f"repos/{repo}/issues/{number}/comments", "--jq", select)
+    )
+    return found[0] if found else None
+
+
+def post(repo: str, number: int, comment: dict | None, body: str) -> None:
+    with tempfile.NamedTemporaryFile("w", suffix=".md", delete=False) as handle:
+        handle.write(body)
+    try:
+        if comment:
+            path = f"repos/{repo}/issues/comments/{comment['id']}"
+            gh("api", "-X", "PATCH", path, "-F", f"body=@{handle.name}")
+        else:
+            gh("api", f"repos/{repo}/issues/{number}/comments", "-F", f"body=@{handle.name}")
+    finally:
+        os.unlink(handle.name)
+
+
+def refresh(repo: str, base: str, sha: str, wait: float = 5.0) -> list[str]:
+    """Rewrite each open PR's status; returns one line per PR saying what was done."""
+    done = []
+    for pull in open_pulls(repo, base):
+        number = pull["number"]
+        merges = mergeable(repo, number, wait=wait)
+        status = (
+            pending_status(base, sha)
+            if merges is None
+            else moved_status(base, sha)
+            if merges
+            else conflict_status(base, sha)
+        )
+        comment = review_comment(repo, number)
+        if comment is None and merges is not False:
+            done.append(f"#{number}: no review comment yet, still merges: left alone")
+            continue
+        body = with_status(comment["body"] if comment else f"{MARKER}\n", status)
+        post(repo, number, comment, body)
+        state = {None: "pending", True: "merges", False: "conflicts"}[merges]
+        done.append(f"#{number}: {state}")
+    return done
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repo", required=True, help="owner/name")
+    parser.add_argument("--base", required=True, help="the base branch that moved")
+    parser.add_argument("--sha", required=True, help="its new commit")
+    args = parser.parse_args()
+    try:
+        for line in refresh(args.repo, args.base, args.sha):
+            print(line)
+    except RuntimeError as error:
+        sys.exit(f"refresh: error: {error}")
+
+
+if __name__ == "__main__":
+    main()

@@ -31,8 +31,9 @@ OUTPUT_ROOTS = ("data", "models")
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
     result = subprocess.run(args, capture_output=True, text=True)
     if check and result.returncode != 0:
-        first = (result.stderr.strip() or result.stdout.strip()).splitlines()[:1] or ["failed"]
-        raise PipelineError(f"`{' '.join(args[:4])}` failed: {first[0][:300]}")
+        lines = (result.stderr.strip() or result.stdout.strip()).splitlines() or ["no output"]
+        errors = [line for line in lines if line.startswith("ERROR")] or lines[-1:]
+        raise PipelineError(f"`{' '.join(args[-2:])}` failed: {errors[0][:300]}")
     return result
 
 
@@ -100,7 +101,11 @@ def update(base: str, push: bool = True) -> str:
     if run("git", "diff", "--cached", "--quiet", check=False).returncode != 0:
         run("git", "commit", "-q", "-m", f"Re-lock after merging {base}")
     if push:
-        run("git", "push", "-q")
+        upstream = run("git", "rev-parse", "--abbrev-ref", "@{upstream}", check=False)
+        if upstream.returncode == 0 or not remote:
+            run("git", "push", "-q")
+        else:  # no upstream yet: the base's remote, under this branch's name
+            run("git", "push", "-q", "-u", remote, "HEAD")
     head = run("git", "rev-parse", "--short", "HEAD").stdout.strip()
     return f"update: merged {base}, re-locked and published at {head}" + (
         ", pushed" if push else ""

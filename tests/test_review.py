@@ -13,6 +13,7 @@ import yaml
 from conftest import dvc, published, run
 from test_pipeline import set_params
 
+from sentiment.demo import tool_env
 from sentiment.review import MARKER
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -147,11 +148,13 @@ def test_stale_results_name_the_changed_params_and_files_not_check_params(
     run(developer, "git", "push", "-q", "origin", "stale")
     code, errors, comment, _ = ci_review(github[0], tmp_path, "stale")
     assert code == 1
-    assert errors == ["review: error: stale stages train, baseline: run `dvc repro` and `dvc push`"]
+    assert errors == [
+        "review: error: stale stages train, baseline, nbsvm: run `dvc repro` and `dvc push`"
+    ]
     assert comment.splitlines()[1] == "## Results are stale"
     assert "- params changed: `train.epochs`" in comment
     assert "- files changed: `sentiment/baseline.py`" in comment
-    assert "- stages to re-run: `train`, `baseline`" in comment
+    assert "- stages to re-run: `train`, `baseline`, `nbsvm`" in comment
     assert "check_params" not in comment and "params_checked" not in comment
 
 
@@ -371,7 +374,7 @@ def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer,
     run(developer, "git", "pull", "-q", "origin", "pr")
     updated = subprocess.run(
         [sys.executable, "-m", "sentiment.branch", "update", "--base", "origin/retrained"],
-        cwd=developer, capture_output=True, text=True,
+        cwd=developer, capture_output=True, text=True, env=tool_env(),  # as `make update`
     )
     assert updated.returncode == 0, updated.stderr
     params = yaml.safe_load((developer / "params.yaml").read_text())["train"]

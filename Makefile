@@ -75,11 +75,12 @@ test: install ## the test suite, in parallel (what CI runs)
 demo: install ## the whole pipeline offline on a synthetic sample (about a minute)
 	python -m sentiment.demo
 
-lint: install ## ruff; actionlint with shellcheck for the workflows' scripts; shellcheck
+lint: install ## ruff; zizmor and actionlint (with shellcheck) on the workflows; shellcheck
 	ruff check .
 	command -v shellcheck >/dev/null || { echo "lint: shellcheck missing" >&2; exit 1; }
+	zizmor --offline --quiet .github/
 	actionlint .github/workflows/*.yml
-	shellcheck .ci/run benchmarks/*.sh
+	shellcheck .ci/run .ci/changed-code .ci/post-comment .ci/fork-review benchmarks/*.sh
 
 # BASE reaches commands as an environment variable, quoted by the shell ("$$BASE"), never
 # pasted into the command line: a branch named `x;touch${IFS}p;#` is just a name.

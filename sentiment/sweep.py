@@ -16,10 +16,14 @@ failed run and its log, when any run failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import fcntl
 import os
 import re
+import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from sentiment.io import PipelineError
@@ -29,6 +33,9 @@ from sentiment.io import PipelineError
 # 53.1 runs/h, one 2-thread worker 51.4 runs/h; about equal, so the simpler rule wins.
 CPU_THREADS = 1
 LOGS = Path(".dvc/tmp/exps/celery")  # beside DVC's own worker logs
+LOCK = Path(".dvc/tmp/sweep.lock")  # one sweep at a time per repository
+GPU_ID = re.compile(r"\d+|(GPU|MIG)-[0-9A-Za-z-]+")  # an index, or a GPU/MIG UUID
+NAME_FLAGS = ("-n", "--name")
 
 
 def dvc(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -50,6 +57,62 @@ def worker_environments(gpus: list[str], per_gpu: int, cpu_count: int) -> list[d
         "OMP_NUM_THREADS": threads,
     }
     return [cpu] * max(1, cpu_count // CPU_THREADS)
+
+
+def check_gpus(gpus: list[str]) -> None:
+    """GPU ids as CUDA_VISIBLE_DEVICES takes them, each once (PER_GPU shares one)."""
+    bad = [g for g in gpus if not GPU_ID.fullmatch(g)]
+    if bad:
+        raise PipelineError(
+            f"GPUS: {bad[0][:40]!r} is not a GPU id: give indices such as \"0 1\" "
+            "(`nvidia-smi -L` lists them) or GPU-/MIG- UUIDs"
+        )
+    repeated = sorted({g for g in gpus if gpus.count(g) > 1})
+    if repeated:
+        raise PipelineError(
+            f"GPUS: {repeated[0]} is listed twice: list each GPU once and set PER_GPU for "
+            "several runs on one"
+        )
+
+
+def check_args(args: list[str]) -> None:
+    """A fixed experiment name would give every run of the sweep the same ref."""
+    for arg in args:
+        if arg in NAME_FLAGS or arg.startswith(("--name=", "-n=")) or re.fullmatch(r"-n\S+", arg):
+            raise PipelineError(
+                f"ARGS: {arg[:40]} names the experiment, but a sweep queues several runs "
+                "and they would overwrite one experiment ref: drop it (DVC names each run)"
+            )
+
+
+def leftovers() -> dict[str, str]:
+    """Experiments an earlier sweep (or `dvc exp run --queue`) left queued or running."""
+    return {n: s for n, s in queue_status().items() if s in ("Queued", "Running")}
+
+
+@contextlib.contextmanager
+def only_sweep() -> Iterator[None]:
+    """Refuse a second sweep in this repository while one runs: they would share DVC's
+    queue and each report the other's runs."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()[:20] or "?"
+            raise PipelineError(
+                f"another sweep (pid {holder}) is running in this repository: wait for it "
+                "to finish (or stop it with Ctrl-C), then start this one"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"{os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.truncate(0)
 
 
 def queue(seeds: list[str], args: list[str]) -> list[str]:
@@ -79,23 +142,49 @@ def start_workers(environments: list[dict[str, str]]) -> list[subprocess.Popen]:
     LOGS.mkdir(parents=True, exist_ok=True)
     workers = []
     for number, extra in enumerate(environments, start=1):
-        command = [sys.executable, "-m", "dvc", "exp", "queue-worker", f"sweep-{number}@localhost"]
-        with open(LOGS / f"sweep-worker-{number}.out", "wb") as log:
+        name = f"sweep-{os.getpid()}-{number}"  # unique: no two sweeps share a worker or log
+        command = [sys.executable, "-m", "dvc", "exp", "queue-worker", f"{name}@localhost"]
+        with open(LOGS / f"{name}.out", "wb") as log:
             workers.append(
                 subprocess.Popen(
                     command + (["--clean"] if number == 1 else []),  # as DVC's own worker 1
                     env={**os.environ, **extra},
                     stdout=log,
                     stderr=subprocess.STDOUT,
+                    start_new_session=True,  # a group of its own: stopped with its runs
                 )
             )
     return workers
 
 
+def stop_workers(workers: list[subprocess.Popen], grace: float = 10.0) -> None:
+    """End the workers this sweep started and the runs they started (their process
+    groups), SIGTERM first, SIGKILL after `grace` seconds; nothing else."""
+    for worker in workers:
+        if worker.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+
+
+def _interrupted(signum: int, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def wait(names: list[str], workers: list[subprocess.Popen]) -> dict[str, str]:
     """Block until every worker has exited; each named experiment's final state."""
-    for worker in workers:
-        worker.wait()
+    try:
+        for worker in workers:
+            worker.wait()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers and their runs end too
+        stop_workers(workers)
+        raise
     status = queue_status()
     return {name: status.get(name, "not run") for name in names}
 
@@ -110,22 +199,37 @@ def main() -> None:
     if args.per_gpu < 1:
         sys.exit("sweep: error: --per-gpu must be at least 1")
     extra = [a for a in args.args if a != "--"]
-    environments = worker_environments(args.gpus.split(), args.per_gpu, os.cpu_count() or 1)
+    signal.signal(signal.SIGTERM, _interrupted)
     try:
-        names = queue(args.seeds.split(), extra)
-        if not names:
-            raise PipelineError("nothing was queued: check SEEDS and ARGS")
-        print(f"sweep: {len(names)} experiments on {len(environments)} workers", flush=True)
-        states = wait(names, start_workers(environments))
+        check_gpus(args.gpus.split())
+        check_args(extra)
+        environments = worker_environments(args.gpus.split(), args.per_gpu, os.cpu_count() or 1)
+        with only_sweep():
+            left = leftovers()
+            if left:
+                listed = ", ".join(f"{n} ({s.lower()})" for n, s in list(left.items())[:5])
+                raise PipelineError(
+                    f"DVC's queue still holds {len(left)} experiment(s) from an earlier run: "
+                    f"{listed}. Run them (`dvc queue start`) or drop them (`dvc queue remove "
+                    "--queued`; `dvc queue kill NAME` for a running one), then sweep again"
+                )
+            names = queue(args.seeds.split(), extra)
+            if not names:
+                raise PipelineError("nothing was queued: check SEEDS and ARGS")
+            environments = environments[: len(names)]  # never more workers than runs
+            print(f"sweep: {len(names)} experiments on {len(environments)} workers", flush=True)
+            states = wait(names, start_workers(environments))
     except PipelineError as error:
         sys.exit(f"sweep: error: {error}")
+    except KeyboardInterrupt:
+        sys.exit("sweep: stopped: its workers and their runs were ended (`dvc queue status`)")
     subprocess.run([sys.executable, "-m", "sentiment.report", "--experiments"])
     failed = {name: state for name, state in states.items() if state != "Success"}
     for name, state in failed.items():
         what = "failed" if state == "Failed" else f"did not run ({state})"
         print(f"sweep: {name} {what}: its log is `dvc queue logs {name}`", file=sys.stderr)
     if failed:
-        print(f"sweep: the workers' own logs: {LOGS}/sweep-worker-*.out", file=sys.stderr)
+        print(f"sweep: the workers' own logs: {LOGS}/sweep-{os.getpid()}-*.out", file=sys.stderr)
     sys.exit(1 if failed else 0)
 
 

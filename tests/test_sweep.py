@@ -2,6 +2,7 @@
 (`make job`) gathered where you review (`make collect`), on a bare origin and a DVC remote."""
 
 import json
+import os
 import subprocess
 import threading
 from pathlib import Path
@@ -12,6 +13,8 @@ from conftest import dvc, make, published, run
 from dvc import api as dvc_api
 from test_report import table_row
 
+from sentiment import sweep
+from sentiment.io import PipelineError
 from sentiment.sweep import worker_environments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -71,7 +74,9 @@ def test_a_failed_run_makes_the_sweep_exit_non_zero_naming_it_and_its_log(worksp
     result = make(workspace, "sweep", "SEEDS=3", bad, check=False)
     assert result.returncode != 0
     line, workers = [line for line in result.stderr.splitlines() if line.startswith("sweep: ")]
-    assert workers == "sweep: the workers' own logs: .dvc/tmp/exps/celery/sweep-worker-*.out"
+    assert workers.startswith("sweep: the workers' own logs: .dvc/tmp/exps/celery/sweep-")
+    assert workers.endswith("-*.out")  # this sweep's own workers (named by its pid)
+    assert "1 experiments on 1 workers" in result.stdout  # never more workers than runs
     assert line.endswith("failed: its log is `dvc queue logs " + line.split()[1] + "`")
     name = line.split()[1]
     (row,) = [row for row in result.stdout.splitlines() if row.startswith(f"| {name} (")]
@@ -146,3 +151,66 @@ def test_skypilot_loads_the_task_file_and_its_jobs_run_make_job():
     assert 'git checkout -q "$COMMIT"' in task["setup"]
     assert "make install EXTRAS=gpu" in task["setup"]
     assert "H100" in task["gpus"]
+
+
+@pytest.mark.parametrize("gpus", [["0", "x"], ["0;rm"], ["1", "1"], ["-1"]])
+def test_gpu_ids_that_cuda_would_not_take_or_repeat_are_refused(gpus):
+    with pytest.raises(PipelineError, match=r"^GPUS: ") as error:
+        sweep.check_gpus(gpus)
+    assert "\n" not in str(error.value)
+    sweep.check_gpus(["0", "3", "GPU-5e1f3a4c-0b1d-4b1e-9f2a-1234abcd5678"])  # accepted
+
+
+@pytest.mark.parametrize("arg", ["-n", "--name", "--name=best", "-nbest", "-n=best"])
+def test_a_fixed_experiment_name_is_refused_before_anything_is_queued(arg):
+    with pytest.raises(PipelineError, match="would overwrite one experiment ref"):
+        sweep.check_args(["-S", "train.units=8", arg, "best"])
+    sweep.check_args(["-S", "train.name_like_value=-n"])  # a value is not a flag
+
+
+def test_leftover_queue_state_is_named_and_nothing_new_is_queued(workspace):
+    dvc(workspace, "exp", "run", "--queue", "-S", "train.seed=9")  # an earlier sweep's
+    result = make(workspace, "sweep", "SEEDS=1", check=False)
+    assert result.returncode != 0
+    (line,) = [x for x in result.stderr.splitlines() if x.startswith("sweep: ")]
+    assert "DVC's queue still holds 1 experiment(s) from an earlier run" in line
+    assert "(queued)" in line and "dvc queue remove --queued" in line
+    assert len(sweep_queue(workspace)) == 1  # nothing added
+
+
+def sweep_queue(workspace):
+    lines = dvc(workspace, "queue", "status").stdout.splitlines()
+    return [line for line in lines if line.split()[-1:] == ["Queued"]]
+
+
+def test_a_second_sweep_in_the_same_repository_is_refused(workspace, monkeypatch):
+    monkeypatch.chdir(workspace)
+    with sweep.only_sweep():
+        result = make(workspace, "sweep", "SEEDS=1", check=False)
+    assert result.returncode != 0
+    assert f"another sweep (pid {os.getpid()}) is running in this repository" in result.stderr
+    assert sweep_queue(workspace) == []  # refused before queueing
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_stopping_ends_the_workers_and_what_they_started_and_nothing_else():
+    spawn = ["bash", "-c", "sleep 300 & echo $!; wait"]
+    workers = [
+        subprocess.Popen(spawn, stdout=subprocess.PIPE, text=True, start_new_session=True)
+        for _ in range(2)
+    ]
+    children = [int(w.stdout.readline()) for w in workers]
+    bystander = subprocess.Popen(["sleep", "300"])
+    sweep.stop_workers(workers, grace=5)
+    assert all(w.poll() is not None for w in workers)
+    assert not any(running(pid) for pid in children)  # the run a worker started is gone too
+    assert bystander.poll() is None  # not ours: untouched
+    bystander.kill()
+    bystander.wait()

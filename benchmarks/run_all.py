@@ -37,6 +37,7 @@ def summary() -> str:
 
 
 def main() -> None:
+    run("paired")
     run("encode", "data/prepared/train.parquet")
     run("embed", "models/vocab.json")
     run("train")

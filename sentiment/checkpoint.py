@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.io import TMP_MARK, replace_path
+from sentiment.io import TMP_MARK, parse_json, replace_path
 
 ENV = "SENTIMENT_CHECKPOINTS"
 DEFAULT_ROOT = ".checkpoints"
@@ -77,7 +77,7 @@ def save(where: Path, key: str, epochs_done: int, arrays: list[np.ndarray],
 def load(where: Path, key: str) -> Checkpoint | None:
     """The checkpoint for `key`, or None; one made for other params or inputs is removed."""
     try:
-        state = json.loads((where / STATE).read_text(encoding="utf-8"))
+        state = parse_json((where / STATE).read_text(encoding="utf-8"))
         if not isinstance(state, dict) or state.get("key") != key:
             raise ValueError("made with other params, inputs or code")
         epochs_done, callbacks = state["epochs_done"], state["callbacks"]

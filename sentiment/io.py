@@ -228,15 +228,46 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
     write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
+class JSONProblem(ValueError):
+    """A JSON text this project refuses; its message is short and names no input bytes."""
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    if len(set(keys)) != len(keys):
+        repeated = next(k for k in keys if keys.count(k) > 1)
+        raise JSONProblem(f"the key {repeated[:40]!r} appears twice in one object")
+    return dict(pairs)
+
+
+def parse_json(text: str) -> Any:
+    """JSON as every reader of this project takes it: any failure is a JSONProblem with a
+    bounded message (bad syntax, a UTF-8 byte-order mark, a key given twice, an integer of
+    thousands of digits, nesting deeper than Python's recursion limit)."""
+    if text.startswith("\ufeff"):
+        raise JSONProblem("it starts with a UTF-8 byte-order mark; save it as UTF-8 without one")
+    try:
+        return json.loads(text, object_pairs_hook=_unique_keys)
+    except JSONProblem:
+        raise
+    except json.JSONDecodeError as error:
+        raise JSONProblem(f"{error.msg} at line {error.lineno}, column {error.colno}") from None
+    except RecursionError:
+        raise JSONProblem("it is nested too deeply") from None
+    except ValueError as error:  # e.g. an integer beyond Python's digit limit
+        raise JSONProblem(str(error).split(";")[0][:120]) from None
+
+
 def read_json(path: str | os.PathLike, stage: str) -> Any:
     """Read a JSON input, naming the stage to re-run when it is missing or broken."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
+        return parse_json(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PipelineError(f"{path} is missing: run `dvc repro {stage}` first") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+    except (JSONProblem, UnicodeDecodeError) as error:
+        why = "not UTF-8" if isinstance(error, UnicodeDecodeError) else str(error)
         raise PipelineError(
-            f"{path} is not valid JSON ({error}): re-run `dvc repro -f {stage}` then `dvc repro`"
+            f"{path} is not valid JSON ({why}): re-run `dvc repro -f {stage}` then `dvc repro`"
         ) from None
 
 

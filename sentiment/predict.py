@@ -14,6 +14,7 @@ import argparse
 import codecs
 import io
 import json
+import os
 import sys
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from sentiment import stats, text
 from sentiment.data import LABEL_NAMES
-from sentiment.io import PipelineError, quiet_native_noise, read_json
+from sentiment.io import JSONProblem, PipelineError, parse_json, quiet_native_noise, read_json
 
 EMPTY = "empty review: nothing to classify"
 
@@ -101,9 +102,9 @@ def read_reviews(args: argparse.Namespace, encoding: dict) -> Iterator[tuple[int
 
 def _jsonl_text(line: str, path: Path, number: int) -> str:
     try:
-        record = json.loads(line)
-    except json.JSONDecodeError:
-        raise PipelineError(f"{path}:{number}: not a JSON object") from None
+        record = parse_json(line)
+    except JSONProblem as error:
+        raise PipelineError(f"{path}:{number}: not a JSON object ({error})") from None
     if not isinstance(record, dict) or not isinstance(record.get("text"), str):
         raise PipelineError(f'{path}:{number}: expected an object with a string "text" field')
     return record["text"]
@@ -263,6 +264,10 @@ def main(argv: list[str] | None = None) -> None:
     except PipelineError as error:
         print(f"sentiment-predict: error: {error}", file=sys.stderr)
         sys.exit(1)
+    except BrokenPipeError:  # the reader stopped (`| head`): what it wanted was printed
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the interpreter's final flush cannot fail
+        sys.exit(0)
 
 
 def positive_int(value: str) -> int:

@@ -13,13 +13,12 @@ that opened the window makes it stale), and the pull-request review runs it on t
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sentiment.io import PipelineError
+from sentiment.io import JSONProblem, PipelineError, parse_json
 from sentiment.params import PARAMS_FILE, short, used_path
 
 LOCK_FILE = "dvc.lock"
@@ -58,8 +57,8 @@ def _recorded(root: Path, stage: str, entry: dict[str, Any]) -> dict[str, Any] |
     if not named or not path.is_file() or named[0].get("md5") != _md5(path):
         return None
     try:
-        values = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        values = parse_json(path.read_text(encoding="utf-8"))
+    except (JSONProblem, UnicodeDecodeError):
         return None  # its MD5 is the lock's, so DVC cached it so: `dvc repro -f` rewrites it
     return values if isinstance(values, dict) else None
 

@@ -18,7 +18,6 @@ test reviews (does the BiLSTM beat the linear models?).
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 from collections import defaultdict
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment import evaluation, stats
-from sentiment.io import PipelineError
+from sentiment.io import JSONProblem, PipelineError, parse_json
 from sentiment.params import SCHEMA
 
 # model name -> (per-review predictions, metrics file)
@@ -122,8 +121,8 @@ def _pct(value: float) -> str:
 def _interval_text(path: str, rev: str | None) -> str:
     content = read_at(path, rev)
     try:
-        metrics = json.loads(content) if content else {}
-    except json.JSONDecodeError as error:
+        metrics = parse_json(content) if content else {}
+    except JSONProblem as error:
         raise PipelineError(
             f"{_where(path, rev)} is not valid JSON ({error}): re-run the stage that wrote it"
         ) from None

@@ -4,11 +4,16 @@ A single test set of ~10,000 reviews leaves about ±0.6 points of sampling noise
 accuracy, so every metric file carries a 95% interval and every comparison of two models
 on the same reviews is paired (same resamples, McNemar's exact test on the disagreements).
 
-Resampling is done through a (resamples, n) matrix of draw counts: each statistic is
-then a matrix product or a cumulative sum, never a Python loop over resamples.
+Resampling is done through (resamples, n) matrices of draw counts, a block of resamples at
+a time (CHUNK_CELLS bounds a block, so memory does not grow with the number of resamples):
+each statistic is a matrix product or a cumulative sum, never a Python loop over
+resamples. The rows are put in a canonical order (by their values) first, so an interval
+does not depend on the order of the reviews in a file.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -27,16 +32,37 @@ def _right(labels: np.ndarray, prob_pos) -> np.ndarray:
     return predicted_labels(prob_pos) == labels
 
 
+CHUNK_CELLS = 2**24  # draws per block: about 0.5 GiB of working memory at most
+
+
+def count_blocks(
+    n: int, resamples: int = RESAMPLES, seed: int = SEED, cells: int = CHUNK_CELLS
+) -> Iterator[np.ndarray]:
+    """Blocks of (k, n) int32 draw counts, k resamples at a time, together the same
+    (resamples, n) matrix whatever the block size (one generator, drawn in row order)."""
+    rng = np.random.default_rng(seed)
+    rows = max(1, min(resamples, cells // max(n, 1)))
+    for start in range(0, resamples, rows):
+        k = min(rows, resamples - start)
+        draws = rng.integers(0, n, size=(k, n))
+        draws += (np.arange(k) * n)[:, None]
+        yield np.bincount(draws.ravel(), minlength=k * n).reshape(k, n).astype(np.int32)
+
+
 def draw_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:
     """(resamples, n) int32: how often each of n items is drawn in each bootstrap resample."""
-    rng = np.random.default_rng(seed)
-    draws = rng.integers(0, n, size=(resamples, n))
-    offsets = (np.arange(resamples) * n)[:, None]
-    return (
-        np.bincount((draws + offsets).ravel(), minlength=resamples * n)
-        .reshape(resamples, n)
-        .astype(np.int32)
-    )
+    return np.concatenate(list(count_blocks(n, resamples, seed)))
+
+
+def bootstrap(n: int, statistic: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """`statistic(counts)` for every resample, computed block by block."""
+    return np.concatenate([statistic(block) for block in count_blocks(n)])
+
+
+def canonical_order(*columns) -> np.ndarray:
+    """An order of the rows that depends only on their values: rows that are equal in
+    every column are interchangeable, so any input order gives the same resamples."""
+    return np.lexsort([np.asarray(c) for c in reversed(columns)])
 
 
 def interval(samples: np.ndarray) -> dict[str, float]:
@@ -81,12 +107,14 @@ def metric_intervals(labels: np.ndarray, prob_pos: np.ndarray) -> dict[str, dict
     """95% bootstrap intervals of accuracy, macro F1 and ROC AUC over the test reviews."""
     labels = np.asarray(labels)
     prob_pos = np.asarray(prob_pos, dtype=np.float64)
+    order = canonical_order(labels, prob_pos)
+    labels, prob_pos = labels[order], prob_pos[order]
     predicted = predicted_labels(prob_pos)
-    counts = draw_counts(len(labels))
+    n = len(labels)
     return {
-        "accuracy_ci": interval(_accuracy(counts, predicted == labels)),
-        "f1_macro_ci": interval(_f1_macro(counts, labels, predicted)),
-        "roc_auc_ci": interval(_roc_auc(counts, labels, prob_pos)),
+        "accuracy_ci": interval(bootstrap(n, lambda c: _accuracy(c, predicted == labels))),
+        "f1_macro_ci": interval(bootstrap(n, lambda c: _f1_macro(c, labels, predicted))),
+        "roc_auc_ci": interval(bootstrap(n, lambda c: _roc_auc(c, labels, prob_pos))),
     }
 
 
@@ -100,17 +128,18 @@ def mcnemar_p(base_only: int, head_only: int) -> float:
 
 def paired_comparison(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> dict:
     """Head minus base accuracy on the same reviews: change, paired 95% interval, p, verdict."""
-    labels = np.asarray(labels)
+    labels, base_pos, head_pos = (np.asarray(a) for a in (labels, base_pos, head_pos))
+    order = canonical_order(labels, base_pos, head_pos)
+    labels, base_pos, head_pos = labels[order], base_pos[order], head_pos[order]
     base_right, head_right = _right(labels, base_pos), _right(labels, head_pos)
     change = head_right.astype(np.float64) - base_right
-    counts = draw_counts(len(labels))
     base_only = int(np.sum(base_right & ~head_right))
     head_only = int(np.sum(head_right & ~base_right))
     result = {
         "base_accuracy": float(base_right.mean()),
         "head_accuracy": float(head_right.mean()),
         "change": float(change.mean()),
-        "change_ci": interval(counts @ change / len(labels)),
+        "change_ci": interval(bootstrap(len(labels), lambda c: c @ change / len(labels))),
         "base_only": base_only,
         "head_only": head_only,
         "p_value": mcnemar_p(base_only, head_only),
@@ -144,7 +173,9 @@ def paired_over_seeds(labels: np.ndarray, base_runs: list, head_runs: list) -> d
         ],
         axis=0,
     )
-    change_ci = interval(draw_counts(len(labels)) @ change / len(labels))
+    order = canonical_order(labels, *base_runs, *head_runs)
+    change = change[order]
+    change_ci = interval(bootstrap(len(labels), lambda c: c @ change / len(labels)))
     verdicts = {p["verdict"] for p in pairs}
     pooled = verdict(change_ci, max(p["p_value"] for p in pairs))
     return {

@@ -96,3 +96,24 @@ def test_one_lucky_seed_does_not_make_a_variant_better():
     assert result["verdict"] == "within noise"
     steady = stats.paired_over_seeds(labels, [base, base], [lucky, lucky])
     assert steady["verdict"] == "better"
+
+
+def test_resamples_are_the_same_whatever_the_block_size():
+    whole = np.concatenate(list(stats.count_blocks(37, resamples=50, cells=10**9)))
+    blocks = list(stats.count_blocks(37, resamples=50, cells=37 * 7))
+    assert [len(b) for b in blocks] == [7] * 7 + [1]
+    np.testing.assert_array_equal(np.concatenate(blocks), whole)
+    assert (whole.sum(axis=1) == 37).all()
+
+
+def test_intervals_and_paired_comparisons_do_not_depend_on_the_order_of_the_rows():
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 300)
+    base, head = rng.random(300), np.clip(labels * 0.3 + rng.random(300) * 0.7, 0, 1)
+    shuffled = rng.permutation(300)
+    assert stats.metric_intervals(labels, head) == stats.metric_intervals(
+        labels[shuffled], head[shuffled]
+    )
+    assert stats.paired_comparison(labels, base, head) == stats.paired_comparison(
+        labels[shuffled], base[shuffled], head[shuffled]
+    )

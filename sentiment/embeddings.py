@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment.io import PipelineError
+from sentiment.params import short
 
 RANDOM = "random"  # `embed.vectors: random`: no pretrained vectors, Keras-like uniform init
 CORPUS = "corpus"  # `embed.vectors: corpus`: word2vec trained here on the training texts
@@ -59,12 +60,28 @@ class _KeyedVectorsUnpickler(pickle.Unpickler):
     """Admits only SAFE_GLOBALS, and hands out fresh stand-ins for the two that a BUILD
     could otherwise change for the whole process: a throwaway subclass of KeyedVectors
     (a BUILD on the class itself sets attributes on that subclass only) and a wrapper of
-    copyreg's reconstructor. NumPy's array reconstruction is bounded by the file's size."""
+    copyreg's reconstructor. NumPy's array reconstruction is bounded by the file's size,
+    and `numpy.ndarray` is handed out as a subclass that cannot be called: an array made by
+    calling it would hold uninitialised memory, not data from the file."""
 
     def __init__(self, handle, file_name: str, size: int):
         super().__init__(handle, encoding="latin1")
         self.file_name, self.size = file_name, size
         self.keyed_vectors = None
+        refuse = self._refuse_direct_array
+
+        class FromFileOnly(np.ndarray):
+            def __new__(cls, *args, **kwargs):
+                refuse()
+
+        self.array_type = FromFileOnly
+
+    def _refuse_direct_array(self):
+        raise PipelineError(
+            f"embed.vectors: {self.file_name} constructs a NumPy array directly instead of "
+            "from its data, which a KeyedVectors file never does; refused: re-download the "
+            "vectors"
+        )
 
     def find_class(self, module: str, name: str):
         if (module, name) not in SAFE_GLOBALS:
@@ -82,6 +99,8 @@ class _KeyedVectorsUnpickler(pickle.Unpickler):
             return lambda *args: found(*args)
         if name == "_reconstruct":
             return self._bounded(found)
+        if name == "ndarray":
+            return self.array_type
         return found
 
     def _bounded(self, reconstruct):
@@ -95,6 +114,18 @@ class _KeyedVectorsUnpickler(pickle.Unpickler):
             return reconstruct(cls, shape, dtype)
 
         return make
+
+
+def _plain_arrays(value, depth: int = 0):
+    """Arrays the restricted unpickler made (a subclass of ndarray), as plain ndarrays,
+    inside the containers a KeyedVectors holds."""
+    if isinstance(value, np.ndarray):
+        return value.view(np.ndarray)
+    if depth < 4 and isinstance(value, dict):
+        return type(value)((k, _plain_arrays(v, depth + 1)) for k, v in value.items())
+    if depth < 4 and isinstance(value, list):
+        return [_plain_arrays(v, depth + 1) for v in value]
+    return value
 
 
 def check_keyed_vectors(vectors, file: Path) -> None:
@@ -112,10 +143,10 @@ def check_keyed_vectors(vectors, file: Path) -> None:
     for position, key in enumerate(keys):
         at = index.get(key)
         if type(at) not in (int, np.int64, np.int32) or at != position:
-            refuse(f"maps {key!r} to index {at!r} instead of {position}")
+            refuse(f"maps {short(key)} to index {short(at)} instead of {position}")
     size = vectors.vector_size
     if type(size) is not int or size < 1:
-        refuse(f"has vector_size {size!r}, not a positive integer")
+        refuse(f"has vector_size {short(size)}, not a positive integer")
     array = getattr(vectors, "vectors", None)
     if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
         refuse("has vectors that are not an array of real floating-point numbers")
@@ -150,6 +181,8 @@ def load_model_file(file: Path):
         raise PipelineError(f"embed.vectors: {file} changes the KeyedVectors class; refused")
     vectors.__class__ = KeyedVectors
     state = vars(vectors)
+    for key, value in list(state.items()):  # the unpickler's array subclass: plain again
+        state[key] = _plain_arrays(value)
     if not {"index_to_key", "key_to_index", "vector_size"} <= set(state):
         raise PipelineError(
             f"embed.vectors: {file} is not a gensim 4 KeyedVectors file; "
@@ -218,11 +251,11 @@ def read_word2vec(file: Path, wanted: set[str] | None, limit: int | None):
     from gensim.models import KeyedVectors
 
     wanted_bytes = None if wanted is None else {w.encode("utf-8") for w in wanted}
-    keys, rows = [], []
+    keys, rows, seen = [], [], set()
     with (gzip.open if file.name.endswith(".gz") else open)(file, "rb") as handle:
         header = handle.readline().split()
         if len(header) != 2 or not all(part.isdigit() for part in header):
-            raise ValueError(f"the first line is not '<words> <dimensions>': {header[:2]}")
+            raise ValueError(f"the first line is not '<words> <dimensions>': {short(header)}")
         count, dim = int(header[0]), int(header[1])
         count = count if limit is None else min(count, limit)
         chunks = _Chunks(handle) if file.name.endswith(WORD2VEC_BINARY) else None
@@ -230,10 +263,14 @@ def read_word2vec(file: Path, wanted: set[str] | None, limit: int | None):
             if chunks is not None:
                 word, raw = chunks.until_space(), chunks.take(4 * dim)
             else:
-                parts = handle.readline().rstrip(b"\r\n").split(b" ")
+                # fastText's .vec ends each line with a space: strip all trailing space
+                parts = handle.readline().rstrip().split(b" ")
                 word, raw = parts[0], parts[1:]
                 if len(raw) != dim:
                     raise ValueError(f"a line holds {len(raw)} numbers, expected {dim}")
+            if word in seen:  # a word listed twice: the first row counts, as in gensim
+                continue
+            seen.add(word)
             if wanted_bytes is None or word in wanted_bytes:
                 keys.append(word.decode("utf-8"))
                 rows.append(

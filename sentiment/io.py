@@ -47,7 +47,9 @@ OUT_OF_MEMORY = (
 def write_failure(error: OSError) -> PipelineError | None:
     """A full disk or an unwritable folder, said as what to do; None for other OS errors."""
     where = f" ({error.filename})" if error.filename else ""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+    # NumPy's tofile (np.save of a large array) raises a bare OSError without errno
+    bare_full = error.errno is None and "free space" in str(error).lower()
+    if error.errno in (errno.ENOSPC, errno.EDQUOT) or bare_full:
         return PipelineError(f"no space left on the device{where}: free some space and re-run")
     if error.errno == errno.EROFS:
         return PipelineError(f"cannot write{where}: the file system is read-only")

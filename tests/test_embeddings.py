@@ -264,3 +264,56 @@ def test_any_keyed_vectors_state_loads_only_when_it_keeps_the_contract(tmp_path,
     assert all(loaded.key_to_index[k] == i for i, k in enumerate(keys))
     assert loaded.vectors.shape == (len(keys), loaded.vector_size)
     assert np.issubdtype(loaded.vectors.dtype, np.floating)
+
+
+def test_an_array_made_by_calling_ndarray_directly_is_refused(tmp_path):
+    class Direct:  # pickles as `numpy.ndarray((3, 300), 'float32')`: memory, no data
+        def __reduce__(self):
+            return (np.ndarray, ((3, 300), "float32"))
+
+    import pickle
+
+    kv = KeyedVectors(300)
+    vars(kv)["norms"] = Direct()
+    (tmp_path / "w.model").write_bytes(pickle.dumps(kv))
+    with pytest.raises(PipelineError, match="constructs a NumPy array directly") as error:
+        embeddings.load_vectors(tmp_path, None)
+    assert "\n" not in str(error.value)
+
+
+def test_a_self_referencing_structure_is_named_in_a_bounded_message(tmp_path):
+    import pickle
+
+    nested: list = []
+    for _ in range(40):  # repr() of this would be 2**40 items long
+        nested = [nested, nested]
+    kv = KeyedVectors(4)
+    kv.index_to_key, kv.key_to_index = ["a"], {"a": nested}
+    (tmp_path / "w.model").write_bytes(pickle.dumps(kv))
+    with pytest.raises(PipelineError) as error:
+        embeddings.load_vectors(tmp_path, None)
+    assert len(str(error.value)) < 400
+
+
+def test_fasttext_vec_lines_ending_in_a_space_load(tmp_path):
+    (tmp_path / "w.vec").write_text("2 3\ngood 1 2 3 \nbad 4 5 6 \n")
+    loaded = embeddings.load_vectors(tmp_path, None)
+    np.testing.assert_array_equal(loaded["bad"], [4, 5, 6])
+
+
+@pytest.mark.parametrize("binary", [False, True])
+def test_a_word_listed_twice_keeps_its_first_row_as_gensim_does(tmp_path, binary):
+    rows = [("good", [1.0, 2.0]), ("bad", [3.0, 4.0]), ("good", [9.0, 9.0])]
+    path = tmp_path / ("w.bin" if binary else "w.txt")
+    with open(path, "wb") as handle:
+        handle.write(b"3 2\n")
+        for word, row in rows:
+            if binary:
+                handle.write(word.encode() + b" " + np.array(row, "<f4").tobytes() + b"\n")
+            else:
+                handle.write(f"{word} {row[0]} {row[1]}\n".encode())
+    ours = embeddings.load_vectors(path, None)
+    theirs = KeyedVectors.load_word2vec_format(str(path), binary=binary)
+    listed = [k for k in theirs.index_to_key if k is not None]  # gensim pads with None
+    assert ours.index_to_key == listed == ["good", "bad"]
+    np.testing.assert_array_equal(ours["good"], theirs["good"])

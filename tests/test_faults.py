@@ -34,6 +34,8 @@ runpy.run_module("stages.{stage}", run_name="__main__")
 KILL = "os.kill(os.getpid(), signal.SIGKILL)"
 FULL_DISK = "raise OSError(errno.ENOSPC, 'No space left on device', str(args[-1]))"
 READ_ONLY = "raise OSError(errno.EROFS, 'Read-only file system', str(args[-1]))"
+# what NumPy's ndarray.tofile raises inside np.save on a full disk: no errno at all
+NUMPY_FULL = "raise OSError('Not enough free space to write 2400 bytes after offset 128')"
 
 
 def run_with_fault(workspace, stage, fault, at, target="os.replace"):
@@ -61,16 +63,17 @@ def test_encode_killed_at_any_point_before_publishing_leaves_all_old_outputs(wor
 
 
 @pytest.mark.parametrize(
-    "fault, message",
+    "fault, message, target",
     [
-        (FULL_DISK, "encode: error: no space left on the device ("),
-        (READ_ONLY, "encode: error: cannot write ("),
+        (FULL_DISK, "encode: error: no space left on the device (", "os.replace"),
+        (READ_ONLY, "encode: error: cannot write (", "os.replace"),
+        (NUMPY_FULL, "encode: error: no space left on the device: free", "numpy.save"),
     ],
 )
-def test_a_failed_write_is_one_line_and_leaves_all_old_outputs(workspace, fault, message):
+def test_a_failed_write_is_one_line_and_leaves_all_old_outputs(workspace, fault, message, target):
     set_params(workspace, "encode", max_vocab=150)
     before = digests(workspace, ENCODE_OUTPUTS)
-    result = run_with_fault(workspace, "encode", fault, 4)
+    result = run_with_fault(workspace, "encode", fault, 2, target)
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith(message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import tempfile
 from pathlib import Path
 
@@ -98,6 +99,12 @@ def subsample(dataset, n: int | None, seed: int):
     from sklearn.model_selection import train_test_split
 
     labels = np.asarray(dataset["label"])
+    classes = len(np.unique(labels))
+    if n < classes or len(dataset) - n < classes:  # a stratified subset needs one of each
+        raise PipelineError(
+            f"prepare.max_samples keeps {n} of a split's {len(dataset)} reviews, too few for "
+            f"one review of each of its {classes} labels: raise prepare.max_samples"
+        )
     keep, _ = train_test_split(
         np.arange(len(dataset)), train_size=n, stratify=labels, random_state=seed
     )
@@ -186,7 +193,18 @@ def _random_split(
     merged, empty = drop_empty(merged)
     merged, duplicates = drop_duplicates(merged) if dedupe else (merged, 0)
     merged = subsample(merged, max_samples, seed)
-    parts = merged.train_test_split(test_size=test_size, seed=seed)
+    n_test = math.ceil(test_size * len(merged))  # as `datasets` (and scikit-learn) round
+    if n_test < 1 or len(merged) - n_test < 1:
+        raise PipelineError(
+            f"prepare.test_size {test_size} of {len(merged)} reviews leaves "
+            f"{len(merged) - n_test} to train on and {n_test} to test: choose a test_size "
+            "that leaves both sides reviews, or use more reviews (prepare.max_samples)"
+        )
+    try:
+        parts = merged.train_test_split(test_size=test_size, seed=seed)
+    except ValueError as error:  # any other split `datasets` cannot make
+        first = (str(error).splitlines() or ["invalid split"])[0][:200]
+        raise PipelineError(f"prepare.test_size {test_size}: {first}") from None
     splits = {"train": to_frame(parts["train"]), "test": to_frame(parts["test"])}
     return splits, {"empty": empty, "duplicates": duplicates, "test_in_train": 0}
 

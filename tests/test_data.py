@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 from datasets import ClassLabel, Dataset, Features, Value, load_dataset
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from sentiment import data
 from sentiment.io import PipelineError
@@ -181,3 +183,37 @@ def test_null_texts_in_the_unlabelled_split_are_dropped(tmp_path):
     )
     frame = data.load_unlabelled(folder, None, 0)
     assert list(frame["text"]) == ["a fine film", "dull"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    size=st.integers(2, 24),
+    test_size=st.one_of(
+        st.floats(0.0001, 0.9999),
+        st.sampled_from([0.00001, 0.99999, 0.5, 1 / 3]),
+    ),
+    max_samples=st.one_of(st.none(), st.integers(4, 30)),
+    split=st.sampled_from(["random", "official"]),
+)
+def test_every_split_setting_gives_two_non_empty_sides_or_one_line(
+    tmp_path_factory, size, test_size, max_samples, split
+):
+    folder = write_folder(
+        tmp_path_factory.mktemp("d"), [f"review {i}" for i in range(2 * size)],
+        [0, 1] * size, LABELLED,
+    )
+    try:
+        splits, _ = data.load_and_split(folder, split, test_size, 0, max_samples, dedupe=True)
+    except PipelineError as error:
+        assert "\n" not in str(error) and "prepare." in str(error)
+        return
+    assert len(splits["train"]) > 0 and len(splits["test"]) > 0
+
+
+def test_the_carried_over_test_size_is_one_line_naming_both_sides(tmp_path):
+    folder = write_folder(tmp_path, [f"review {i}" for i in range(12)], [0, 1] * 6, LABELLED)
+    with pytest.raises(PipelineError) as error:
+        data.load_and_split(folder, "random", 0.99999, 0, None, dedupe=False)
+    assert str(error.value).startswith(
+        "prepare.test_size 0.99999 of 12 reviews leaves 0 to train on and 12 to test"
+    )

@@ -1,9 +1,10 @@
 """Stage plumbing: clear failures, and outputs that are all old or all new.
 
 A stage writes each output into a temporary folder beside its destination
-(`.<name>.tmp-…/`, so on the destination's filesystem) and moves them all into place only once all are complete, so a stage killed
-or failing midway leaves the previous outputs (or none): never new arrays beside an old
-vocabulary, nor a truncated file that DVC would then cache. Just before publishing, the
+(`.<name>.tmp-…/`, so on the destination's filesystem) and moves them all into place
+only once all are complete, so a stage killed or failing midway leaves the previous
+outputs (or none): never new arrays beside an old vocabulary, nor a truncated file that
+DVC would then cache. Just before publishing, the
 stage checks that the params it read are still what params.yaml says, since DVC records
 params.yaml's values in dvc.lock after the command ends. Whatever an earlier killed run
 left behind is removed when the stage next completes. Single-file helpers write through a

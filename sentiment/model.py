@@ -197,7 +197,7 @@ def load_model(path: str):
         raise PipelineError(f"{path} is missing: run `dvc repro train` (or `dvc pull`) first")
     try:
         return keras.models.load_model(path, safe_mode=True)
-    except (ValueError, OSError, zipfile.BadZipFile, KeyError) as error:
+    except (ValueError, OSError, zipfile.BadZipFile, KeyError, TypeError) as error:
         first = (str(error).splitlines() or [type(error).__name__])[0][:200]
         if "safe_mode" in str(error):
             raise PipelineError(

@@ -184,11 +184,14 @@ def section_problems(name: str, section: Any) -> list[str]:
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML that refuses a key given twice (plain YAML keeps the last one, silently)."""
+    """YAML that refuses a key given twice (plain YAML keeps the last one, silently).
+    Merge keys (`<<: *defaults`) work as in YAML 1.1: the explicit keys win."""
 
     def construct_mapping(self, node, deep=False):
         seen = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults`, merged below
+                continue
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(

@@ -280,12 +280,20 @@ def render_plots(base: str, out: Path) -> list[str]:
 def review(rev: str, out: Path) -> int:
     from sentiment.report import build_report, merge_base
 
+    if out.exists() and not out.is_dir():
+        print(f"review: error: --out {out} is a file: name a folder", file=sys.stderr)
+        return 2
     out.mkdir(parents=True, exist_ok=True)
     comment = out / "comment.md"
     comment.unlink(missing_ok=True)
     for old in out.glob("*.png"):
         old.unlink()
     try:
+        if not Path("dvc.lock").exists():
+            raise PipelineError(
+                "this commit has no dvc.lock, so it has no results to review: run `dvc repro` "
+                "(the full recipe on a GPU box), then `make publish`, commit and push"
+            )
         try:
             pull()
         except PipelineError as error:

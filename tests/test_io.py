@@ -1,5 +1,6 @@
 """Outputs are complete or absent: a failure midway keeps what the user had."""
 
+import json
 import os
 import shutil
 import tempfile
@@ -7,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sentiment.io import (
     PipelineError,
@@ -164,3 +167,43 @@ def test_a_stage_prints_its_result_without_tensorflow_start_up_noise(workspace):
     assert result.returncode == 0
     assert result.stdout.startswith("evaluate: accuracy ")
     assert "I0000" not in result.stderr and "E0000" not in result.stderr, result.stderr
+
+
+JSON_ATTACKS = [
+    ("1" * 5000, "Exceeds the limit"),  # an integer of 5,000 digits
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ('{"text": "a", "text": "b"}', "the key 'text' appears twice"),
+    ('\ufeff{"a": 1}', "byte-order mark"),
+    ('{"a": NaN', "Expecting"),
+]
+
+
+@pytest.mark.parametrize(("text", "named"), JSON_ATTACKS)
+def test_every_json_attack_is_a_short_one_line_problem(text, named):
+    from sentiment.io import JSONProblem, parse_json
+
+    with pytest.raises(JSONProblem) as error:
+        parse_json(text)
+    assert named in str(error.value) and "\n" not in str(error.value)
+    assert len(str(error.value)) < 200
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+            lambda inner: st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+            max_leaves=12,
+        ).map(lambda value: json.dumps(value)[: len(json.dumps(value)) // 2 + 1]),
+    )
+)
+def test_any_text_parses_or_is_one_bounded_line(text):
+    from sentiment.io import JSONProblem, parse_json
+
+    try:
+        parse_json(text)
+    except JSONProblem as error:
+        assert "\n" not in str(error) and len(str(error)) < 200

@@ -187,3 +187,20 @@ def test_any_yaml_document_is_read_or_refused_in_one_line(tmp_path_factory, docu
         assert str(error).count("\n") <= len(params.SCHEMA["train"]) + 1  # a header + a line each
         return
     assert params.section_problems("train", loaded) == []
+
+
+def test_yaml_merge_keys_work_and_explicit_keys_win(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text(
+        "defaults: &base\n  seed: 0\n  dropout: 0.3\n"
+        "train:\n  <<: *base\n  dropout: 0.5\n"
+    )
+    loaded = params.load_params(path)
+    assert loaded["train"] == {"seed": 0, "dropout": 0.5}
+
+
+def test_a_key_given_twice_next_to_a_merge_is_still_refused(tmp_path):
+    path = tmp_path / "params.yaml"
+    path.write_text("base: &b\n  a: 1\ntrain:\n  <<: *b\n  x: 1\n  x: 2\n")
+    with pytest.raises(PipelineError, match="key 'x' appears twice"):
+        params.load_params(path)

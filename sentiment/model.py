@@ -331,6 +331,7 @@ def train(
     with Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None, resume=start > 0) as live:
         live.step = start
         for epoch in range(start, epochs):
+            print(f"train: epoch {epoch + 1} of {epochs}", flush=True)  # Keras counts per fit
             keras.utils.set_random_seed(epoch_seed(seed, epoch))
             net.fit(
                 x,

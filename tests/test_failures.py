@@ -122,7 +122,7 @@ def test_killed_training_keeps_the_previous_model_and_repro_recovers(workspace):
         text=True,
     )
     for line in process.stdout:  # wait until training is under way
-        if line.startswith("Epoch 1/"):
+        if line.startswith("train: epoch 1 of"):
             break
     os.kill(process.pid, signal.SIGTERM)
     process.wait(timeout=60)
@@ -156,7 +156,7 @@ def test_params_edited_while_a_stage_runs_publish_nothing_and_the_lock_keeps_the
     output = []
     for line in process.stdout:  # wait until training is under way, then edit params.yaml
         output.append(line)
-        if line.startswith("Epoch 1/"):
+        if line.startswith("train: epoch 1 of"):
             set_params(workspace, "train", learning_rate=0.005)  # as a refused `exp run -S` does
             break
     output += process.stdout.readlines()

@@ -83,8 +83,10 @@ lint: install ## ruff; zizmor and actionlint (with shellcheck) on the workflows;
 	shellcheck .ci/run .ci/changed-code .ci/post-comment .ci/fork-review benchmarks/*.sh
 
 # BASE reaches commands as an environment variable, quoted by the shell ("$$BASE"), never
-# pasted into the command line: a branch named `x;touch${IFS}p;#` is just a name.
+# pasted into the command line, and make does not expand it either ($(value …)): a branch
+# named `x;touch${IFS}p;#` is just a name.
 BASE ?= origin/main
+override BASE := $(value BASE)
 export BASE
 report: install ## paired report of the workspace against the merge-base with BASE
 	python -m sentiment.report --base "$$BASE"

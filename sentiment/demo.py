@@ -79,6 +79,7 @@ def make_workspace(
     params = yaml.safe_load((workspace / "params.yaml").read_text())
     params["prepare"]["dataset"] = str(dataset.relative_to(workspace))
     params["embed"]["vectors"] = str(vectors.relative_to(workspace))
+    params["prepare"]["revision"] = params["embed"]["revision"] = None  # local: no Hub pins
     for section, values in {**DEMO_PARAMS, **(overrides or {})}.items():
         params[section].update(values)
     (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -94,10 +95,10 @@ def make_workspace(
 
 
 def metrics_table(workspace: Path) -> str:
-    """Headline test metrics of both models, one row each."""
+    """Headline test metrics of every model, one row each."""
     keys = ("accuracy", "roc_auc", "f1_macro", "loss")
     rows = [f"{'model':<10}" + "".join(f"{k:>10}" for k in keys)]
-    for model, name in (("bilstm", "evaluate"), ("baseline", "baseline")):
+    for model, name in (("bilstm", "evaluate"), ("baseline", "baseline"), ("nbsvm", "nbsvm")):
         metrics = json.loads((workspace / "metrics" / f"{name}.json").read_text())
         rows.append(f"{model:<10}" + "".join(f"{metrics[k]:>10.4f}" for k in keys))
     return "\n".join(rows)

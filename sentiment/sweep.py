@@ -165,12 +165,11 @@ def stop_workers(workers: list[subprocess.Popen], grace: float = 10.0) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker.pid, signal.SIGTERM)
     for worker in workers:
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             worker.wait(timeout=grace)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+        with contextlib.suppress(ProcessLookupError):  # whatever of its group is still there
+            os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
 
 
 def _interrupted(signum: int, frame) -> None:

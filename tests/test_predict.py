@@ -250,3 +250,35 @@ def test_a_batch_size_that_is_not_a_positive_integer_is_refused(in_workspace, ca
         predict.main(["--batch-size", size, "a film"])
     assert exit_info.value.code == 2
     assert "is not a whole number >= 1" in capsys.readouterr().err
+
+
+def test_a_reader_that_stops_early_ends_predict_quietly(reproduced, tmp_path):
+    reviews = tmp_path / "many.txt"
+    reviews.write_text("a superb film\n" * 5000)
+    result = subprocess.run(
+        f"sentiment-predict --batch-size 64 --file {reviews} | head -n 2",
+        shell=True, cwd=reproduced, env=tool_env(), capture_output=True, text=True,
+    )
+    assert result.returncode == 0 and len(result.stdout.splitlines()) == 2
+    assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr
+
+
+def test_a_model_naming_a_class_keras_does_not_know_is_one_line(tmp_path):
+    import zipfile
+
+    from sentiment.io import PipelineError
+
+    net = model.build_model(np.zeros((30, 4), np.float32), 6, 3, 0.0, 0.0, 0.0)
+    saved = tmp_path / "model.keras"
+    net.save(saved)
+    crafted = tmp_path / "crafted.keras"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(crafted, "w") as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "config.json":
+                data = data.replace(b'"class_name": "Dense"', b'"class_name": "NoSuchLayer"')
+            target.writestr(item, data)
+    with pytest.raises(PipelineError) as error:
+        model.load_model(str(crafted))
+    assert str(error.value).startswith(f"{crafted} is unreadable (")
+    assert "\n" not in str(error.value) and len(str(error.value)) < 400

@@ -397,3 +397,26 @@ def test_after_dvc_push_a_rerun_of_the_same_commit_reviews_it(github, developer,
     dvc(developer, "push")
     code, errors, comment, _ = ci_review(github[0], tmp_path / "rerun", "later")  # same commit
     assert code == 0, errors and "| baseline |" in comment
+
+
+def test_a_base_branch_name_is_never_run_as_shell_text(github, tmp_path):
+    from conftest import make
+
+    clone = tmp_path / "clone"
+    run(tmp_path, "git", "clone", "-q", "-b", "pr", str(github[0]), str(clone))
+    hostile = "x;touch${IFS}pwned;#"
+    result = make(clone, "review", f"BASE={hostile}", check=False)
+    assert result.returncode != 0
+    assert not (clone / "pwned").exists()
+    assert hostile in (clone / "review/comment.md").read_text()  # taken as a name, verbatim
+
+
+def test_an_out_path_that_is_a_file_is_one_line(tmp_path, capsys):
+    from sentiment import review
+
+    taken = tmp_path / "comment.md"
+    taken.write_text("mine")
+    assert review.review("origin/main", taken) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"review: error: --out {taken} is a file: name a folder"
+    assert taken.read_text() == "mine"

@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +211,9 @@ def test_stopping_ends_the_workers_and_what_they_started_and_nothing_else():
     bystander = subprocess.Popen(["sleep", "300"])
     sweep.stop_workers(workers, grace=5)
     assert all(w.poll() is not None for w in workers)
+    deadline = time.monotonic() + 10  # signals arrive asynchronously
+    while any(running(pid) for pid in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(running(pid) for pid in children)  # the run a worker started is gone too
     assert bystander.poll() is None  # not ours: untouched
     bystander.kill()

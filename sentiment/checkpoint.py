@@ -20,6 +20,7 @@ import json
 import os
 import shutil
 import sys
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def load(where: Path, key: str) -> Checkpoint | None:
         if where.exists():
             discard(where, "it is incomplete")
         return None
-    except (ValueError, KeyError, OSError, RecursionError) as error:
+    except (ValueError, KeyError, OSError, zipfile.BadZipFile) as error:
         discard(where, str(error)[:200])
         return None
     return Checkpoint(epochs_done, arrays, callbacks, where / LIVE)

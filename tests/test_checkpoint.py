@@ -96,13 +96,16 @@ def test_the_key_follows_params_and_file_bytes(tmp_path):
     assert checkpoint.run_key({"units": 4}, [str(data)]) != key
 
 
-@pytest.mark.parametrize("damage", ["state.json", "variables.npz", "garbage"])
+@pytest.mark.parametrize("damage", ["state.json", "variables.npz", "garbage", "truncated"])
 def test_a_damaged_checkpoint_is_discarded_not_trusted(tmp_path, capsys, damage):
     where = tmp_path / "ckpt"
     (tmp_path / "live").mkdir()
     checkpoint.save(where, "k", 1, [np.zeros(3)], {"wait": 0.0}, tmp_path / "live")
     if damage == "garbage":
         (where / "state.json").write_text("[1e99999")
+    elif damage == "truncated":  # killed while the disk was writing it, say
+        arrays = where / "variables.npz"
+        arrays.write_bytes(arrays.read_bytes()[:40])
     else:
         (where / damage).unlink()
     assert checkpoint.load(where, "k") is None

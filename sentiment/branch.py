@@ -24,7 +24,6 @@ from pathlib import Path
 
 from sentiment.io import PipelineError
 
-GENERATED = ("dvc.lock", "metrics/")  # plus every .gitignore DVC writes
 OUTPUT_ROOTS = ("data", "models")
 
 

@@ -84,6 +84,15 @@ def test_report_says_when_it_cannot_pair_and_shows_each_sides_interval(workspace
     assert line.count("95% CI") == 2
 
 
+def test_a_base_without_results_gets_first_results_not_columns_of_zeros(workspace):
+    first = run(workspace, "git", "rev-list", "--max-parents=0", "HEAD").stdout.strip()
+    assert "dvc.lock" not in run(workspace, "git", "ls-tree", "--name-only", first).stdout
+    text = report(workspace, "--base", first)
+    assert text.startswith(f"## First results: `{first}` has none yet")
+    assert "nothing to compare with" in text and "| bilstm | " in text and "| nbsvm | " in text
+    assert "base acc" not in text and "<details>" in text  # no base columns; details folded
+
+
 def test_a_seed_run_twice_counts_once_in_its_group():
     runs = [
         {"rev": "a", "train.seed": 1, "train.units": 8.0},

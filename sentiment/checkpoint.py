@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.io import TMP_MARK, parse_json, replace_path
+from sentiment.io import TMP_MARK, file_digest, parse_json, replace_path
 
 ENV = "SENTIMENT_CHECKPOINTS"
 DEFAULT_ROOT = ".checkpoints"
@@ -45,11 +45,7 @@ def run_key(params: dict[str, Any], files: list[str]) -> str:
     digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode())
     for path in files:
         digest.update(path.encode() + b"\0")
-        file_digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                file_digest.update(block)
-        digest.update(file_digest.digest())
+        digest.update(file_digest(path).digest())
     return digest.hexdigest()
 
 

@@ -220,6 +220,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             tmp.unlink()
 
 
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256"):
+    """A hashlib digest of a file's bytes, read in 1 MiB blocks (never whole)."""
+    import hashlib
+
+    digest = hashlib.new(algorithm)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest
+
+
 def write_text(path: str | os.PathLike, content: str) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(content, encoding="utf-8")

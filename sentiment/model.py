@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.io import PipelineError, read_json
+from sentiment.io import PipelineError, file_digest, read_json
 
 CUDNN_SETTINGS = {
     "activation": "tanh",
@@ -154,16 +154,7 @@ def fingerprint(*paths: str | Path) -> dict[str, str]:
     """Each file's SHA-256 by name. train records the model's own with its vocabulary's and
     encoding's, so a model from another run, even one of the same shapes, is never used
     with these files, nor these files with another model."""
-    import hashlib
-
-    digests = {}
-    for path in paths:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        digests[Path(path).name] = digest.hexdigest()
-    return digests
+    return {Path(path).name: file_digest(path).hexdigest() for path in paths}
 
 
 def check_fingerprint(recorded_path: str, model_path: str, *paths: str) -> None:

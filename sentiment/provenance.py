@@ -12,24 +12,15 @@ that opened the window makes it stale), and the pull-request review runs it on t
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from sentiment.io import JSONProblem, PipelineError, parse_json
+from sentiment.io import JSONProblem, PipelineError, file_digest, parse_json
 from sentiment.params import PARAMS_FILE, short, used_path
 
 LOCK_FILE = "dvc.lock"
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_lock(path: str | Path = LOCK_FILE) -> dict[str, Any]:
@@ -54,7 +45,9 @@ def _recorded(root: Path, stage: str, entry: dict[str, Any]) -> dict[str, Any] |
     record = used_path(stage)
     named = [o for o in entry.get("outs") or [] if isinstance(o, dict) and o.get("path") == record]
     path = root / record
-    if not named or not path.is_file() or named[0].get("md5") != _md5(path):
+    if not named or not path.is_file():
+        return None
+    if named[0].get("md5") != file_digest(path, "md5").hexdigest():
         return None
     try:
         values = parse_json(path.read_text(encoding="utf-8"))

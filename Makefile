@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install lock repro cpu test demo lint report review sweep experiments \
-	job collect bench models publish update
+	job collect bench models publish update results
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,13 +43,13 @@ lock: install ## refresh requirements/*.lock from pyproject.toml
 	$(UV_COMPILE) --extra gpu --extra s3 -o requirements/gpu.lock
 	$(subst pyproject.toml,requirements/cluster.in,$(UV_COMPILE)) -o requirements/cluster.lock
 
-repro: install ## `dvc repro`: the notebook's recipe (a GPU job: ~4 h on a 2-core CPU)
+repro: install ## `dvc repro`: the notebook's recipe (a GPU job: hours on a 2-core CPU, docs/benchmarks.md)
 	@nvidia-smi -L >/dev/null 2>&1 || echo "repro: no GPU found. The recipe (BiLSTM(256), 20 \
 	epochs) takes about 4 h on a 2-core CPU; Ctrl-C and run \`make cpu\` for the CPU preset \
 	(about 4 min a run on 2 cores), or see docs/gpu.md." >&2
 	dvc repro
 
-# The scaled-down recipe behind the README's CPU rows: 3 seeds on both splits, as queued
+# The scaled-down CPU preset: 3 seeds on both splits, as queued
 # experiments. The README's rows used local copies of the data:
 #   make cpu DATASET=../shared/data/imdb VECTORS=../shared/embeddings/word2vec-imdb-300
 CPU_PRESET := -S train.units=32 -S train.epochs=2 -S train.batch_size=128 \
@@ -71,6 +71,10 @@ TEST_JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install ## the test suite, in parallel (what CI runs)
 	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself
 	python -m pytest -n $(TEST_JOBS) --dist loadscope
+
+results: install ## the research tables in docs/research.md and README.md, from results/
+	python -m sentiment.results pair
+	python -m sentiment.results render
 
 demo: install ## the whole pipeline offline on a synthetic sample (about a minute)
 	python -m sentiment.demo

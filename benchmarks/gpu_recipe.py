@@ -1,29 +1,50 @@
 """The notebook's full recipe on a lent GPU machine, from compact inputs carried to it.
 
 A device machine gets only the working tree (at most 64 MiB) and cannot reach `../shared`
-or the Hub. So, here, `pack` squeezes a real `encode` + `embed` output into one file:
-token ids as uint16 (max_vocab 45,000 < 65,536), the embedding matrix as float16, test
-labels and review ids, compressed (about 40 MB for the real 40k/10k split). There,
-`run` unpacks it, trains the default params (`params.yaml`: BiLSTM(256), 20 epochs, or
-`--epochs N`) through the `train` recipe, and writes accuracy with its 95% interval,
-seconds per epoch, peak GPU memory and the GPU's name to `$OUT/gpu_recipe.json`.
+or the Hub; it has PyTorch and JAX but no TensorFlow. So, here, `pack` squeezes a real
+`encode` + `embed` output into one file: token ids as uint16 (max_vocab 45,000 < 65,536),
+the float32 embedding matrix, test labels, review ids, and what made them (the
+params of prepare, encode and embed, the inputs' hashes in dvc.lock). There, `run` trains
+the committed `train` params (BiLSTM(256), 20 epochs, or `--epochs N`) through the same
+`sentiment.model.train`, on Keras' torch backend (cuDNN LSTM) when TensorFlow is absent,
+and writes accuracy with its 95% interval, the per-epoch curve with wall times, peak GPU
+memory and the machine to `$OUT/gpu_recipe<tag>.json`, and the per-review predictions.
 
     python -m benchmarks.gpu_recipe pack                        # here, after `dvc repro embed`
-    python -m benchmarks.gpu_recipe run [--deterministic false] # on the GPU machine
+    python -m benchmarks.gpu_recipe run [--seed N]              # on the GPU machine
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 PACKED = Path("gpu_inputs.npz")  # git-ignored; carried to the device machine
+INPUTS = ["data/encoded/x_train.npy", "data/encoded/y_train.npy", "data/encoded/x_test.npy",
+          "data/encoded/y_test.npy", "data/embedding_matrix.npy"]
+
+
+def provenance() -> dict:
+    """The params that made the packed arrays and their hashes in dvc.lock."""
+    import yaml
+
+    used = {}
+    for stage in ("prepare", "encode", "embed"):
+        used.update(json.loads(Path(f"data/params_used/{stage}.json").read_text()))
+    lock = yaml.safe_load(Path("dvc.lock").read_text())
+    hashes = {
+        out["path"]: out["md5"]
+        for stage in lock["stages"].values()
+        for out in stage.get("outs", [])
+        if out["path"] in INPUTS
+    }
+    return {"params": used, "md5": hashes}
 
 
 def pack() -> None:
@@ -31,57 +52,89 @@ def pack() -> None:
 
     from sentiment import evaluation
 
-    arrays = {name: np.load(f"data/encoded/{name}.npy") for name in ("x_train", "y_train")}
-    arrays["x_test"] = np.load("data/encoded/x_test.npy")
-    arrays["y_test"] = np.load("data/encoded/y_test.npy")
+    arrays = {Path(path).stem: np.load(path) for path in INPUTS}
     assert max(arrays["x_train"].max(), arrays["x_test"].max()) < 2**16
     for name in ("x_train", "x_test"):
         arrays[name] = arrays[name].astype(np.uint16)
-    arrays["embedding_matrix"] = np.load("data/embedding_matrix.npy").astype(np.float16)
     ids = evaluation.review_ids(pd.read_parquet("data/prepared/test.parquet")["text"])
     arrays["test_ids"] = np.array(ids)
+    arrays["provenance"] = np.array(json.dumps(provenance(), sort_keys=True))
     np.savez_compressed(PACKED, **arrays)
     print(f"{PACKED}: {PACKED.stat().st_size / 2**20:.1f} MiB")
 
 
-def run(epochs: int | None, deterministic: bool, seed: int | None = None, tag: str = "") -> None:
+def choose_backend() -> str:
+    """TensorFlow where installed (the project's backend); else torch, which a GPU box of
+    this workplace has (its cuDNN LSTM keeps the recipe's kernel)."""
+    if "KERAS_BACKEND" not in os.environ:
+        has_tf = importlib.util.find_spec("tensorflow") is not None
+        os.environ["KERAS_BACKEND"] = "tensorflow" if has_tf else "torch"
+    return os.environ["KERAS_BACKEND"]
+
+
+def peak_gpu_mib() -> int | None:
     import keras
-    import tensorflow as tf
+
+    if keras.backend.backend() == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            return round(torch.cuda.max_memory_allocated() / 2**20)
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.config.list_physical_devices("GPU"):
+            return round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20)
+    return None
+
+
+def run(epochs: int | None, deterministic: bool, seed: int | None = None, tag: str = "") -> None:
+    choose_backend()
+    import keras
 
     from sentiment import evaluation, model, params
 
     packed = np.load(PACKED)
     x, y = packed["x_train"].astype(np.int32), packed["y_train"]
-    matrix = packed["embedding_matrix"].astype(np.float32)
+    matrix = packed["embedding_matrix"]
     p = params.read_section("train")
     p.update(deterministic=deterministic, **({"epochs": epochs} if epochs else {}))
     p.update({"seed": seed} if seed is not None else {})
-    times: list[float] = []
-    clock = keras.callbacks.LambdaCallback(
-        on_epoch_begin=lambda *_: times.append(time.perf_counter()),
-        on_epoch_end=lambda *_: times.__setitem__(-1, time.perf_counter() - times[-1]),
-    )
-    gpus = tf.config.list_physical_devices("GPU")
-    with tempfile.TemporaryDirectory() as live_dir:
-        net = model.train(x, y, matrix, live_dir, **p, extra_callbacks=[clock])
-    peak_mib = round(tf.config.experimental.get_memory_info("GPU:0")["peak"] / 2**20) if gpus else 0
-    probs = net.predict(packed["x_test"].astype(np.int32), batch_size=256, verbose=0)
-    metrics = evaluation.test_metrics(packed["y_test"], probs)
     out = Path(os.environ.get("OUT", "."))
+    result_path = out / f"gpu_recipe{tag}.json"
+    curve: list[dict] = []
+    started: list[float] = []
+
+    def epoch_end(epoch: int, logs: dict) -> None:
+        row = {"epoch": epoch + 1, **{k: round(float(v), 6) for k, v in logs.items()}}
+        curve.append({**row, "seconds": round(time.perf_counter() - started[-1], 2)})
+        print(json.dumps(curve[-1]), flush=True)
+        # a run stopped by its time limit still leaves its curve so far
+        result_path.write_text(json.dumps({"params": p, "curve": curve, "finished": False}))
+
+    clock = keras.callbacks.LambdaCallback(
+        on_epoch_begin=lambda *_: started.append(time.perf_counter()), on_epoch_end=epoch_end
+    )
+    begin = time.perf_counter()
+    net = model.train(x, y, matrix, None, **p, extra_callbacks=[clock])
+    train_seconds = time.perf_counter() - begin
+    probs = np.asarray(net.predict(packed["x_test"].astype(np.int32), batch_size=256, verbose=0))
+    metrics = evaluation.test_metrics(packed["y_test"], probs)
     evaluation.write_predictions(
         out / f"gpu_predictions{tag}.csv", list(packed["test_ids"]), packed["y_test"], probs[:, 1]
     )
     result = {
         "params": p,
-        "accuracy": metrics["accuracy"],
-        "accuracy_ci": metrics["accuracy_ci"],
-        "roc_auc": metrics["roc_auc"],
-        "seconds_per_epoch": [round(t, 1) for t in times],
-        "peak_gpu_memory_mib": peak_mib if gpus else None,
-        **model.environment(),
+        "inputs": json.loads(str(packed["provenance"])) if "provenance" in packed else None,
+        "metrics": metrics,
+        "curve": curve,
+        "train_seconds": round(train_seconds, 1),
+        "peak_gpu_memory_mib": peak_gpu_mib(),
+        "environment": model.environment(),
+        "finished": True,
     }
-    (out / f"gpu_recipe{tag}.json").write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    result_path.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"accuracy {metrics['accuracy']:.4f} in {train_seconds:.0f} s", flush=True)
 
 
 def main() -> None:

@@ -73,14 +73,34 @@ def compile_model(model, learning_rate: float, weight_decay: float) -> None:
     )
 
 
+def gpu_names() -> list[str]:
+    """The GPUs the Keras backend sees, by model name (TensorFlow here; torch or JAX where a
+    GPU box has those instead)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        details = (tf.config.experimental.get_device_details(g) for g in gpus)
+        return [d.get("device_name", g.name) for d, g in zip(details, gpus)]
+    if backend == "torch":
+        import torch
+
+        return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    if backend == "jax":
+        import jax
+
+        return [d.device_kind for d in jax.devices() if d.platform == "gpu"]
+    return []
+
+
 def set_precision(mixed_precision: bool) -> str:
     """`mixed_float16` only where it pays (a GPU); float32 elsewhere. Returns the policy."""
     import keras
-    import tensorflow as tf
 
-    policy = (
-        "mixed_float16" if mixed_precision and tf.config.list_physical_devices("GPU") else "float32"
-    )
+    policy = "mixed_float16" if mixed_precision and gpu_names() else "float32"
     keras.mixed_precision.set_global_policy(policy)
     return policy
 
@@ -94,6 +114,11 @@ def strategy_scope(distribute: str, devices: list[str] | None = None) -> Iterato
     Under MirroredStrategy `batch_size` is the global batch, split across replicas, so
     scale it with the number of GPUs to keep the per-GPU batch of a single-GPU run.
     """
+    import keras
+
+    if keras.backend.backend() != "tensorflow":  # one device: MirroredStrategy is TF's
+        yield None
+        return
     import tensorflow as tf
 
     if devices is None:
@@ -114,40 +139,63 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
     lets a GPU box trade repeatable bytes for speed. GPU results still differ from CPU ones.
     """
     import keras
-    import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    if deterministic:
+    if deterministic and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
         tf.config.experimental.enable_op_determinism()
+    elif deterministic and keras.backend.backend() == "torch":
+        import torch
+
+        torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
 
 
 def environment() -> dict:
-    """What software and device made a number, for `dvc metrics show` beside the metrics.
+    """What hardware and software made a number, for `dvc metrics show` beside the metrics.
 
-    Two GPU boxes with different TensorFlow, Keras or CUDA builds give different numbers
-    for the same params; recording them says which one produced a result.
+    Two boxes with different processors, GPUs, TensorFlow, Keras or CUDA builds give
+    different numbers (and speeds) for the same params; this says which one produced a result.
     """
     import platform
 
     import keras
-    import tensorflow as tf
 
-    build = tf.sysconfig.get_build_info()
-    gpus = tf.config.list_physical_devices("GPU")
-    names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+    software = {"python": platform.python_version(), "keras": keras.__version__,
+                "backend": keras.backend.backend()}
+    if software["backend"] == "tensorflow":
+        import tensorflow as tf
+
+        build = tf.sysconfig.get_build_info()
+        software.update(tensorflow=tf.__version__, cuda_build=build.get("cuda_version", "none"),
+                        cudnn_build=build.get("cudnn_version", "none"))
+    elif software["backend"] == "torch":
+        import torch
+
+        software.update(torch=torch.__version__, cuda_build=torch.version.cuda or "none")
+    names = gpu_names()
     return {
-        "software": {
-            "python": platform.python_version(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "cuda_build": build.get("cuda_version", "none"),
-            "cudnn_build": build.get("cudnn_version", "none"),
-        },
+        "software": software,
         "device": ", ".join(names) or "CPU",
-        # what the run was given (a sweep worker's GPU) beside what TensorFlow saw above
+        "cpu": cpu_model(),
+        "cpu_cores": len(os.sched_getaffinity(0)),
+        # what the run was given (a sweep worker's GPU) beside what the backend saw above
         "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES", "unset"),
-        "gpus_seen": len(gpus),
+        "gpus_seen": len(names),
     }
+
+
+def cpu_model() -> str:
+    """The processor's name from /proc/cpuinfo (Linux), else what `platform` knows."""
+    import platform
+
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
 
 
 def fingerprint(*paths: str | Path) -> dict[str, str]:
@@ -236,10 +284,9 @@ def epoch_seed(seed: int, epoch: int) -> int:
 
 
 def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any]) -> list[Any]:
-    """DVCLive logging per epoch, and ReduceLROnPlateau's counters carried across the
-    one-epoch `fit` calls (its on_train_begin resets them)."""
+    """DVCLive logging per epoch (when `live` is given), and ReduceLROnPlateau's counters
+    carried across the one-epoch `fit` calls (its on_train_begin resets them)."""
     import keras
-    from dvclive.utils import standardize_metric_name
 
     class CarryPlateau(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):
@@ -248,6 +295,10 @@ def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any]) -> list[Any]:
 
         def on_epoch_end(self, epoch, logs=None):
             plateau.update({name: float(getattr(lr_schedule, name)) for name in PLATEAU_STATE})
+            if live is None:
+                return
+            from dvclive.utils import standardize_metric_name
+
             for metric, value in (logs or {}).items():
                 live.log_metric(standardize_metric_name(metric, "dvclive.keras"), value)
             live.next_step()
@@ -255,11 +306,21 @@ def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any]) -> list[Any]:
     return [lr_schedule, CarryPlateau()]
 
 
+def _live(live_dir: str | None, resume: bool) -> contextlib.AbstractContextManager:
+    """DVCLive writing into `live_dir`; nothing where there is none (a bare GPU box that has
+    Keras but not DVC: benchmarks/gpu_recipe.py reads Keras' own logs instead)."""
+    if live_dir is None:
+        return contextlib.nullcontext()
+    from dvclive import Live
+
+    return Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None, resume=resume)
+
+
 def train(
     x: np.ndarray,
     y: np.ndarray,
     embedding_matrix: np.ndarray,
-    live_dir: str,
+    live_dir: str | None,
     units: int,
     spatial_dropout: float,
     dropout: float,
@@ -288,7 +349,6 @@ def train(
     import shutil
 
     import keras
-    from dvclive import Live
 
     from sentiment import checkpoint
 
@@ -319,8 +379,9 @@ def train(
     elif saved:
         checkpoint.discard(checkpoint_dir, "it does not fit this model")
     targets = keras.utils.to_categorical(y, 2)
-    with Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None, resume=start > 0) as live:
-        live.step = start
+    with _live(live_dir, resume=start > 0) as live:
+        if live is not None:
+            live.step = start
         for epoch in range(start, epochs):
             print(f"train: epoch {epoch + 1} of {epochs}", flush=True)  # Keras counts per fit
             keras.utils.set_random_seed(epoch_seed(seed, epoch))

@@ -1,0 +1,295 @@
+"""Research results as files in Git, and the documents' tables generated from them.
+
+Each research run keeps its small outputs in `results/<run>/`: `run.json` (what ran, with
+which params, on which machine, its test metrics with 95% intervals and its predictions'
+SHA-256), `curve.csv` (a trained model's per-epoch curve with wall times) and
+`paired.json` (paired comparisons with the other runs on the same test reviews). The
+per-review predictions stay beside them, Git-ignored (`results/*/predictions.csv`): `pair`
+needs them and checks them against the recorded SHA-256.
+
+The tables in docs/research.md and README.md sit between `<!-- results:NAME -->` and
+`<!-- /results:NAME -->` and are written by `render` from these files alone, so no number
+in them is typed by hand; `render --check` (a test runs it) fails when they differ.
+
+    python -m sentiment.results record NAME --model M --split S --label L --predictions P \
+        --metrics M.json --params P.json [--gpu-run R.json] [--seed N] [--command C] ...
+    python -m sentiment.results pair           # every pair of runs on the same test set
+    python -m sentiment.results render [--check]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from sentiment import evaluation, stats
+from sentiment.io import PipelineError, file_digest, parse_json, run_stage, write_json
+
+RESULTS = Path("results")
+DOCUMENTS = [Path("docs/research.md"), Path("README.md")]
+CURVE_COLUMNS = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate",
+                 "seconds"]
+MODEL_ORDER = ["bilstm", "tfidf_lr", "nbsvm", "nblr"]  # table order; others follow by name
+
+
+def read(path: Path):
+    return parse_json(path.read_text(encoding="utf-8"))
+
+
+def runs(root: Path = RESULTS) -> dict[str, dict]:
+    """Every recorded run by name, in a stable order: by split, model, then name."""
+    found = {p.parent.name: read(p) for p in sorted(root.glob("*/run.json"))}
+
+    def order(item):
+        name, run = item
+        model = run["model"]
+        rank = MODEL_ORDER.index(model) if model in MODEL_ORDER else len(MODEL_ORDER)
+        return (run["split"], rank, model, name)
+
+    return dict(sorted(found.items(), key=order))
+
+
+def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
+    """Write `root/name/`: run.json, curve.csv (a GPU run's), predictions.csv (ignored)."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+        raise PipelineError(f"run name {name!r}: use lower-case letters, digits, '.', '_', '-'")
+    gpu = read(args.gpu_run) if args.gpu_run else {}
+    metrics = gpu.get("metrics") or read(args.metrics)
+    params = gpu.get("params") or read(args.params)
+    predictions = evaluation.read_predictions(args.predictions, str(args.predictions))
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(args.predictions, folder / "predictions.csv")
+    run = {
+        "model": args.model,
+        "label": args.label,
+        "split": args.split,
+        "seed": args.seed,
+        "differs_from_notebook": args.differs,
+        "command": args.command,
+        "params": params,
+        "inputs": gpu.get("inputs"),
+        "environment": gpu.get("environment") or (read(args.environment)
+                                                  if args.environment else None),
+        "train_seconds": gpu.get("train_seconds"),
+        "metrics": metrics,
+        "predictions": {"sha256": file_digest(folder / "predictions.csv").hexdigest(),
+                        "reviews": len(predictions)},
+    }
+    write_json(folder / "run.json", run)
+    if gpu.get("curve"):
+        with (folder / "curve.csv").open("w", newline="", encoding="utf-8") as file:
+            writer = csv.DictWriter(file, CURVE_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(gpu["curve"])
+    return folder
+
+
+def pair(root: Path = RESULTS) -> None:
+    """paired.json for every run: the others on the same split, review by review."""
+    recorded = runs(root)
+    frames = {}
+    for name, run in recorded.items():
+        path = root / name / "predictions.csv"
+        if not path.is_file() or file_digest(path).hexdigest() != run["predictions"]["sha256"]:
+            print(f"results: {path} is missing or not the recorded one; {name} not paired",
+                  file=sys.stderr)
+            continue
+        frames[name] = evaluation.read_predictions(path, str(path))
+    for name, head in frames.items():
+        paired_file = root / name / "paired.json"  # pairs whose predictions are absent stay
+        comparisons = read(paired_file) if paired_file.is_file() else {}
+        for other, base in frames.items():
+            if other == name or recorded[other]["split"] != recorded[name]["split"]:
+                continue
+            aligned, why = evaluation.paired(head, base)
+            if aligned is None:
+                raise PipelineError(f"results: {name} and {other} on one split but {why}")
+            comparisons[other] = stats.paired_comparison(
+                head["label"].to_numpy(), aligned["prob_pos"].to_numpy(),
+                head["prob_pos"].to_numpy(),
+            )
+        write_json(paired_file, {k: _rounded(v) for k, v in sorted(comparisons.items())})
+
+
+def _rounded(value):
+    if isinstance(value, float):
+        return float(f"{value:.6g}")
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.2f}"
+
+
+def _ci(metrics: dict, key: str = "accuracy") -> str:
+    ci = metrics[f"{key}_ci"]
+    return f"{_pct(metrics[key])} ({_pct(ci['low'])}–{_pct(ci['high'])})"
+
+
+def _points(fraction: float) -> str:
+    return f"{100 * fraction + 0.0:+.2f}".replace("-0.00", "±0.00").replace("+0.00", "±0.00")
+
+
+def _versus(c: dict) -> str:
+    """A paired comparison as the head's change over the base, in points."""
+    return (f"{_points(c['change'])} pt ({_points(c['change_ci']['low'])} to "
+            f"{_points(c['change_ci']['high'])}), {c['base_only']} / {c['head_only']}, "
+            f"p {c['p_value']:.2g}: **{c['verdict']}**")
+
+
+def headline(root: Path, split: str) -> str:
+    """Every run on `split`; each compared with the split's first BiLSTM run, paired."""
+    on_split = {n: r for n, r in runs(root).items() if r["split"] == split}
+    if not on_split:
+        return f"No recorded runs on the {split} split."
+    reference = next((n for n, r in on_split.items() if r["model"] == "bilstm"), None)
+    lines = [
+        f"| run (`results/<run>/`) | model | test accuracy % (95% CI) | ROC AUC % (95% CI) "
+        f"| {'BiLSTM run `' + reference + '`' if reference else 'reference'} vs this run: "
+        "change, only-this-right / only-BiLSTM-right, McNemar p |",
+        "|---|---|---|---|---|",
+    ]
+    for name, run in on_split.items():
+        paired_file = root / name / "paired.json"
+        paired = read(paired_file) if paired_file.is_file() else {}
+        versus = "—"
+        if reference and name != reference and reference in paired:
+            # stored as this run (head) against the reference (base): flip to BiLSTM − this
+            c = paired[reference]
+            flipped = {**c, "change": -c["change"],
+                       "change_ci": {"low": -c["change_ci"]["high"],
+                                     "high": -c["change_ci"]["low"]},
+                       "base_only": c["head_only"], "head_only": c["base_only"],
+                       "verdict": {"better": "worse", "worse": "better"}.get(c["verdict"],
+                                                                              c["verdict"])}
+            versus = "BiLSTM " + _versus(flipped)
+        lines.append(f"| `{name}` | {run['label']} | {_ci(run['metrics'])} "
+                     f"| {_ci(run['metrics'], 'roc_auc')} | {versus} |")
+    return "\n".join(lines)
+
+
+def curve(root: Path, name: str) -> str:
+    path = root / name / "curve.csv"
+    if not path.is_file():
+        return f"No curve recorded for {name}."
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    lines = ["| epoch | train accuracy | val accuracy | val loss | learning rate | seconds |",
+             "|---|---|---|---|---|---|"]
+    for row in rows:
+        lines.append(f"| {row['epoch']} | {float(row['accuracy']):.4f} "
+                     f"| {float(row['val_accuracy']):.4f} | {float(row['val_loss']):.4f} "
+                     f"| {float(row['learning_rate']):.2g} | {float(row['seconds']):.1f} |")
+    return "\n".join(lines)
+
+
+def runs_detail(root: Path) -> str:
+    """What each run is: seed, machine, time and what differs from the notebook."""
+    lines = ["| run | seed | machine | training seconds | differs from the notebook |",
+             "|---|---|---|---|---|"]
+    for name, run in runs(root).items():
+        env = run.get("environment") or {}
+        machine = "—"
+        if env.get("gpus_seen"):
+            machine = f"{env['device']} (Keras {env['software']['keras']} on "
+            machine += f"{env['software']['backend']})"
+        elif env:
+            machine = f"{env.get('cpu', 'CPU')}, {env.get('cpu_cores', '?')} cores"
+        seconds = run.get("train_seconds")
+        lines.append(f"| `{name}` | {run['seed'] if run['seed'] is not None else '—'} "
+                     f"| {machine} | {seconds if seconds is not None else '—'} "
+                     f"| {'; '.join(run.get('differs_from_notebook') or []) or '—'} |")
+    return "\n".join(lines)
+
+
+def tuning(root: Path, split: str) -> str:
+    path = root / f"tuning-{split}.json"
+    if not path.is_file():
+        return f"No tuning recorded for the {split} split."
+    report = read(path)
+    val = report["validation"]
+    lines = [f"Validation slice: {val['slice']} ({val['reviews_fitted']:,} reviews fitted, "
+             f"{val['reviews_validated']:,} validated); test side never used.", "",
+             "| family | grid | points | search seconds | chosen | val accuracy % |",
+             "|---|---|---|---|---|---|"]
+    for family, f in report["families"].items():
+        grid = ", ".join(f"{k} ∈ {{{', '.join(map(str, vs))}}}" for k, vs in f["grid"].items())
+        chosen = ", ".join(f"{k}={f['chosen'][k]}" for k in f["grid"])
+        lines.append(f"| {family} | {grid} | {f['points']} | {f['search_seconds']} | {chosen} "
+                     f"| {_pct(f['chosen']['val_accuracy'])} |")
+    return "\n".join(lines)
+
+
+def blocks(root: Path = RESULTS) -> dict[str, str]:
+    """Every generated block by name."""
+    lead = next((n for n, r in runs(root).items() if (root / n / "curve.csv").is_file()), "")
+    return {
+        "headline-official": headline(root, "official"),
+        "curve": curve(root, lead),
+        "runs": runs_detail(root),
+        "tuning-official": tuning(root, "official"),
+    }
+
+
+def render_text(text: str, generated: dict[str, str]) -> str:
+    def fill(match: re.Match) -> str:
+        name = match.group(1)
+        if name not in generated:
+            raise PipelineError(f"<!-- results:{name} --> names no generated table")
+        return f"<!-- results:{name} -->\n{generated[name]}\n<!-- /results:{name} -->"
+
+    return re.sub(r"<!-- results:([\w-]+) -->.*?<!-- /results:\1 -->", fill, text, flags=re.S)
+
+
+def render(check: bool, root: Path = RESULTS, documents: list[Path] = DOCUMENTS) -> None:
+    generated = blocks(root)
+    stale = []
+    for doc in documents:
+        text = doc.read_text(encoding="utf-8")
+        new = render_text(text, generated)
+        if new != text:
+            stale.append(str(doc))
+            if not check:
+                doc.write_text(new, encoding="utf-8")
+    if check and stale:
+        raise PipelineError(
+            f"{', '.join(stale)}: the results tables differ from results/: run `make results`"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    rec = sub.add_parser("record")
+    rec.add_argument("name")
+    rec.add_argument("--model", required=True)
+    rec.add_argument("--split", required=True)
+    rec.add_argument("--label", required=True)
+    rec.add_argument("--predictions", type=Path, required=True)
+    rec.add_argument("--metrics", type=Path)
+    rec.add_argument("--params", type=Path)
+    rec.add_argument("--environment", type=Path)
+    rec.add_argument("--gpu-run", type=Path, help="benchmarks/gpu_recipe.py's result file")
+    rec.add_argument("--seed", type=int)
+    rec.add_argument("--command", default="")
+    rec.add_argument("--differs", action="append", default=[])
+    sub.add_parser("pair")
+    ren = sub.add_parser("render")
+    ren.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+    if args.what == "record":
+        print(record(args.name, args))
+    elif args.what == "pair":
+        pair()
+    else:
+        render(args.check)
+
+
+if __name__ == "__main__":
+    run_stage(main)

@@ -1,0 +1,120 @@
+"""Choose each linear model's settings on a validation slice of the training side only.
+
+The slice is the last `validation_split` of `data/prepared/train.parquet`: the reviews the
+BiLSTM validates on (Keras' `validation_split` takes the tail), so every model is tuned on
+the same held-out reviews and none sees the test side. Each family's grid is scored by
+validation accuracy; the chosen settings are then fitted on the whole training side and
+scored once on the test side (NBSVM at the paper's setting is the `nbsvm` stage's committed
+params). What is written, per workspace:
+
+    <out>/tuning.json                       the grid, each point's validation accuracy, the
+                                            chosen points and the seconds the search took
+    <out>/<name>/predictions.csv, params.json, metrics.json   one folder per test-side run
+
+    python -m sentiment.tuning WORKSPACE OUT      # e.g. a workspace after `dvc repro prepare`
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sentiment import baseline, data, evaluation
+from sentiment.io import write_json
+
+VALIDATION_SPLIT = 0.2  # train.validation_split of the committed recipe
+GRIDS = {
+    "tfidf_lr": {"ngram_max": [1, 2, 3], "C": [0.5, 1.0, 2.0, 4.0, 8.0, 16.0]},
+    "nbsvm": {"ngram_max": [1, 2, 3], "C": [0.1, 1.0], "beta": [0.25, 0.5, 0.75, 1.0]},
+    "nblr": {"ngram_max": [1, 2, 3], "C": [0.1, 1.0, 10.0]},
+}
+FIXED = {
+    "tfidf_lr": {"min_df": 2, "max_features": None, "max_iter": 1000},
+    "nbsvm": {"min_df": 1, "alpha": 1.0, "max_iter": 10000},
+    "nblr": {"min_df": 1, "alpha": 1.0, "max_iter": 1000, "beta": 1.0, "classifier": "lr"},
+}
+
+
+def accuracy(labels: np.ndarray, probs: np.ndarray) -> float:
+    return float(((probs[:, 1] > 0.5).astype(int) == labels).mean())
+
+
+def search(family: str, texts, labels, val_texts, val_labels) -> list[dict]:
+    """Validation accuracy of every grid point; features are built once per n-gram order."""
+    grid, fixed, scores = GRIDS[family], FIXED[family], []
+    for ngram_max in grid["ngram_max"]:
+        if family == "tfidf_lr":
+            for C in grid["C"]:
+                p = {**fixed, "ngram_max": ngram_max, "C": C}
+                probs = baseline.fit_predict(texts, labels, val_texts, **p)
+                scores.append({**p, "val_accuracy": accuracy(val_labels, probs)})
+            continue
+        vectorizer, features, ratio = baseline.nb_features(
+            texts, labels, ngram_max, fixed["min_df"], fixed["alpha"]
+        )
+        val = vectorizer.transform(val_texts).multiply(ratio).tocsr()
+        for C in grid["C"]:
+            fitted = baseline.nb_fit(
+                features, labels, C, fixed["max_iter"], fixed.get("classifier", "svm")
+            )
+            for beta in grid.get("beta", [fixed.get("beta")]):
+                p = {**fixed, "ngram_max": ngram_max, "C": C, "beta": beta}
+                probs = baseline.nb_predict(fitted, beta, val)
+                scores.append({**p, "val_accuracy": accuracy(val_labels, probs)})
+        print(f"tuning: {family} ngram_max={ngram_max} done", flush=True)
+    return scores
+
+
+def fit_test(family: str, p: dict, train, test) -> np.ndarray:
+    settings = {k: v for k, v in p.items() if k != "val_accuracy"}
+    if family == "tfidf_lr":
+        return baseline.fit_predict(train["text"], train["label"].to_numpy(), test["text"],
+                                    **settings)
+    return baseline.nbsvm_fit_predict(train["text"], train["label"].to_numpy(), test["text"],
+                                      **settings)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("workspace", type=Path)
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args()
+    train = data.read_split(args.workspace / "data/prepared/train.parquet")
+    test = data.read_split(args.workspace / "data/prepared/test.parquet")
+    cut = int(len(train) * (1 - VALIDATION_SPLIT))
+    fit, val = train.iloc[:cut], train.iloc[cut:]
+    report = {"validation": {"reviews_fitted": len(fit), "reviews_validated": len(val),
+                             "slice": "the last 20% of the training side, as the BiLSTM's"},
+              "families": {}}
+    runs = {}
+    for family in GRIDS:
+        start = time.perf_counter()
+        scores = search(family, fit["text"], fit["label"].to_numpy(), val["text"],
+                        val["label"].to_numpy())
+        best = max(scores, key=lambda s: s["val_accuracy"])  # first of equals: grid order
+        report["families"][family] = {
+            "grid": GRIDS[family], "fixed": FIXED[family], "points": len(scores),
+            "search_seconds": round(time.perf_counter() - start, 1),
+            "scores": scores, "chosen": best,
+        }
+        runs[f"{family}-tuned"] = (family, best)
+    args.out.mkdir(parents=True, exist_ok=True)
+    write_json(args.out / "tuning.json", report)
+    labels, ids = test["label"].to_numpy(), evaluation.review_ids(test["text"])
+    for name, (family, p) in runs.items():
+        start = time.perf_counter()
+        probs = fit_test(family, p, train, test)
+        folder = args.out / name
+        folder.mkdir(exist_ok=True)
+        evaluation.write_predictions(folder / "predictions.csv", ids, labels, probs[:, 1])
+        write_json(folder / "metrics.json", evaluation.test_metrics(labels, probs))
+        write_json(folder / "params.json", {**p, "family": family,
+                                            "fit_seconds": round(time.perf_counter() - start, 1)})
+        print(f"tuning: {name} {p} test accuracy {accuracy(labels, probs):.4f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

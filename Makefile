@@ -114,12 +114,12 @@ job: install ## one experiment of a cluster sweep (ARGS="-S train.seed=1"): run 
 collect: install ## pull this commit's experiments from origin (not rerun) and print the table
 	git fetch -q origin
 	dvc exp pull origin
-	python -m sentiment.report --experiments
+	python -m sentiment.report --experiments $(if $(MODEL),--model $(MODEL))
 
-experiments: install ## this commit's experiments, grouped by params, mean ± std over seeds
-	python -m sentiment.report --experiments
+experiments: install ## this commit's experiments grouped by params, mean ± std over seeds (MODEL=name)
+	python -m sentiment.report --experiments $(if $(MODEL),--model $(MODEL))
 
-models: install ## the workspace's BiLSTM against NBSVM and the baseline, on the same reviews
+models: install ## every two models of dvc.yaml paired on the same reviews; a chart of all ROC curves
 	python -m sentiment.report --models
 
 review: install ## the pull-request check: pull, refuse stale results, write review/comment.md

@@ -93,11 +93,12 @@ def run(epochs: int | None, deterministic: bool, seed: int | None = None, tag: s
     import keras
 
     from sentiment import evaluation, model, params
+    from stages import train
 
     packed = np.load(PACKED)
     x, y = packed["x_train"].astype(np.int32), packed["y_train"]
     matrix = packed["embedding_matrix"]
-    p = params.read_section("train")
+    p = params.read_section(train.SECTION, train.PARAMS)
     p.update(deterministic=deterministic, **({"epochs": epochs} if epochs else {}))
     p.update({"seed": seed} if seed is not None else {})
     out = Path(os.environ.get("OUT", "."))

@@ -70,8 +70,8 @@ def workspace(source: Path, samples: int, epochs: int, overrides: dict) -> Path:
             np.save(folder / path, np.load(source / path)[:samples])
         else:
             shutil.copyfile(source / path, folder / path)
-    for package in ("stages", "sentiment"):  # the stage hashes its code for its checkpoint
-        (folder / package).symlink_to(Path(package).resolve())
+    for package in ("stages", "sentiment"):  # a snapshot: edits during a run change nothing
+        shutil.copytree(package, folder / package, ignore=shutil.ignore_patterns("__pycache__"))
     params = yaml.safe_load(Path("params.yaml").read_text())
     params["train"].update(epochs=epochs, **overrides)
     (folder / "params.yaml").write_text(yaml.safe_dump(params))
@@ -101,10 +101,13 @@ def main() -> None:
     folder = workspace(args.source, args.samples, args.epochs, overrides)
     p = yaml.safe_load((folder / "params.yaml").read_text())["train"]
     times: dict[str, list[float]] = {"notebook": [], "stage": []}
+    curves = []  # the stage's per-epoch losses, full precision: equal on every repeat?
     for _ in range(args.repeats):
         times["notebook"].append(timed([sys.executable, "-c", NOTEBOOK, json.dumps(p)], folder))
         shutil.rmtree(folder / ".checkpoints", ignore_errors=True)
         times["stage"].append(timed([sys.executable, "-m", "stages.train"], folder))
+        curves.append(sorted((f.name, f.read_text()) for f in (folder / "models/live").rglob("*")
+                             if f.is_file()))
         print(json.dumps(times), flush=True)
     shutil.rmtree(folder)
     best = {side: min(t) for side, t in times.items()}
@@ -113,6 +116,7 @@ def main() -> None:
         "seconds": {side: [round(t, 1) for t in ts] for side, ts in times.items()},
         "best_seconds": {side: round(t, 1) for side, t in best.items()},
         "stage_speedup": round(best["notebook"] / best["stage"], 3),
+        "stage_repeats_identical": all(c == curves[0] for c in curves),
         "target": "stage_speedup >= 1.0 (aim 1.3)",
     })
 

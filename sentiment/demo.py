@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from sentiment import pipeline
 from sentiment.sample import make_sample
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,8 +99,8 @@ def metrics_table(workspace: Path) -> str:
     """Headline test metrics of every model, one row each."""
     keys = ("accuracy", "roc_auc", "f1_macro", "loss")
     rows = [f"{'model':<10}" + "".join(f"{k:>10}" for k in keys)]
-    for model, name in (("bilstm", "evaluate"), ("baseline", "baseline"), ("nbsvm", "nbsvm")):
-        metrics = json.loads((workspace / "metrics" / f"{name}.json").read_text())
+    for model, (_, path) in pipeline.models(workspace / "dvc.yaml").items():
+        metrics = json.loads((workspace / path).read_text())
         rows.append(f"{model:<10}" + "".join(f"{metrics[k]:>10.4f}" for k in keys))
     return "\n".join(rows)
 

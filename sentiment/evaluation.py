@@ -90,21 +90,6 @@ def write_plots(folder: str | Path, labels: np.ndarray, probs: np.ndarray) -> No
     write_csv(folder / "precision_recall.csv", ["recall", "precision"], _thin(recall, precision))
 
 
-def write_training_curve(live_dir: str | Path, path: str | Path) -> None:
-    """Train vs validation accuracy and loss by epoch, from DVCLive's per-epoch logs."""
-    live_dir = Path(live_dir) / "plots" / "metrics"
-    columns: dict[str, list[str]] = {}
-    for split, prefix in (("train", ""), ("eval", "val_")):
-        for metric in ("accuracy", "loss"):
-            file = live_dir / split / f"{metric}.tsv"
-            if file.exists():  # columns by name: DVCLive may add some (e.g. a timestamp)
-                rows = list(csv.DictReader(file.open(encoding="utf-8"), delimiter="\t"))
-                columns[prefix + metric] = [row[metric] for row in rows]
-    epochs = len(next(iter(columns.values()), []))
-    rows = ([e + 1] + [values[e] for values in columns.values()] for e in range(epochs))
-    write_csv(path, ["epoch", *columns], rows)
-
-
 def review_ids(texts: Iterable[str]) -> list[str]:
     """A review's id is a hash of its text: the same review has the same id in any revision.
     A text repeated in one split (`prepare.dedupe: false`) gets `-2`, `-3`, … on its repeats,
@@ -171,8 +156,9 @@ def paired(head: pd.DataFrame, base: pd.DataFrame) -> tuple[pd.DataFrame | None,
 
 
 def publish_linear_model(stage: str, probs: np.ndarray, test: pd.DataFrame) -> None:
-    """A linear baseline's outputs in evaluate's schema: predictions paired by review id,
-    metrics with intervals, and the params that made them (all published together)."""
+    """A linear model's outputs in evaluate's schema: predictions paired by review id,
+    metrics with intervals, its plots (metrics/plots/<stage>/) and the params that made them
+    (all published together)."""
     from sentiment import params
 
     labels = test["label"].to_numpy()
@@ -182,6 +168,7 @@ def publish_linear_model(stage: str, probs: np.ndarray, test: pd.DataFrame) -> N
             out(f"data/predictions/{stage}.csv"), review_ids(test["text"]), labels, probs[:, 1]
         )
         write_json(out(f"metrics/{stage}.json"), metrics)
+        write_plots(out(f"metrics/plots/{stage}"), labels, probs)
         write_json(out(params.used_path(stage)), params.used())
     print(summary(stage, metrics))
 

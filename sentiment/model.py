@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from sentiment.io import PipelineError, file_digest, read_json
+from sentiment.io import PipelineError, atomic_path, file_digest, read_json
 
 CUDNN_SETTINGS = {
     "activation": "tanh",
@@ -132,20 +132,25 @@ def strategy_scope(distribute: str, devices: list[str] | None = None) -> Iterato
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Same seed, same result: seeds Python/NumPy/TF and, if asked, turns on op determinism.
+    """Same seed, same result: seeds Python/NumPy and the backend and, on a GPU when asked,
+    turns on op determinism (deterministic cuDNN kernels; a run stops on an op that has
+    none). `train.deterministic: false` trades repeatable bytes for speed there.
 
-    Op determinism costs some speed (notably on GPUs, where it also picks deterministic
-    cuDNN kernels, and stops a run on an op that has none); `train.deterministic: false`
-    lets a GPU box trade repeatable bytes for speed. GPU results still differ from CPU ones.
+    On a CPU, TensorFlow's op determinism is left off: the CPU kernels this model uses give
+    the same bytes run after run without it (tested: two trainings, identical metrics and
+    curve; on the real data, identical DVCLive logs), and it cost the stage its parity with
+    the notebook's own `fit` (docs/benchmarks.md). GPU results still differ from CPU ones.
     """
     import keras
 
     keras.utils.set_random_seed(seed)
-    if deterministic and keras.backend.backend() == "tensorflow":
+    if not (deterministic and gpu_names()):
+        return
+    if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
 
         tf.config.experimental.enable_op_determinism()
-    elif deterministic and keras.backend.backend() == "torch":
+    elif keras.backend.backend() == "torch":
         import torch
 
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = True, False
@@ -283,15 +288,56 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])
 
 
-def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any]) -> list[Any]:
-    """DVCLive logging per epoch (when `live` is given), and ReduceLROnPlateau's counters
+def write_training_curve(live_dir: str | Path, path: str | Path) -> None:
+    """Train vs validation accuracy and loss by epoch, from DVCLive's per-epoch logs."""
+    import csv
+
+    folder = Path(live_dir) / "plots" / "metrics"
+    columns: dict[str, list[str]] = {}
+    for split, prefix in (("train", ""), ("eval", "val_")):
+        for metric in ("accuracy", "loss"):
+            file = folder / split / f"{metric}.tsv"
+            if file.exists():  # columns by name: DVCLive may add some (e.g. a timestamp)
+                rows = list(csv.DictReader(file.open(encoding="utf-8"), delimiter="\t"))
+                columns[prefix + metric] = [row[metric] for row in rows]
+    epochs = len(next(iter(columns.values()), []))
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["epoch", *columns])
+        writer.writerows([e + 1] + [values[e] for values in columns.values()]
+                         for e in range(epochs))
+
+
+def epoch_seconds(live_dir: str | Path) -> list[float]:
+    """Each epoch's wall seconds as logged (resumed runs included)."""
+    import csv
+
+    file = Path(live_dir) / "plots" / "metrics" / "epoch_seconds.tsv"
+    if not file.exists():
+        return []
+    with file.open(encoding="utf-8") as rows:
+        return [round(float(r["epoch_seconds"]), 1) for r in csv.DictReader(rows, delimiter="\t")]
+
+
+def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any],
+                     curve: str | Path | None) -> list[Any]:
+    """DVCLive logging per epoch (when `live` is given) with the epoch's wall seconds and,
+    with `curve`, the training curve rewritten after every epoch (so `dvc plots show` and
+    DVC's VS Code extension show a run while it trains); ReduceLROnPlateau's counters
     carried across the one-epoch `fit` calls (its on_train_begin resets them)."""
+    import time
+
     import keras
 
-    class CarryPlateau(keras.callbacks.Callback):
+    class EpochLog(keras.callbacks.Callback):
+        started = 0.0
+
         def on_train_begin(self, logs=None):
             for name, value in plateau.items():
                 setattr(lr_schedule, name, value)
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.started = time.perf_counter()
 
         def on_epoch_end(self, epoch, logs=None):
             plateau.update({name: float(getattr(lr_schedule, name)) for name in PLATEAU_STATE})
@@ -301,9 +347,12 @@ def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any]) -> list[Any]:
 
             for metric, value in (logs or {}).items():
                 live.log_metric(standardize_metric_name(metric, "dvclive.keras"), value)
+            live.log_metric("epoch_seconds", time.perf_counter() - self.started)
             live.next_step()
+            if curve is not None:
+                write_training_curve(live.dir, curve)
 
-    return [lr_schedule, CarryPlateau()]
+    return [lr_schedule, EpochLog()]
 
 
 def _live(live_dir: str | None, resume: bool) -> contextlib.AbstractContextManager:
@@ -339,9 +388,11 @@ def train(
     extra_callbacks: Sequence[Any] = (),
     checkpoint_dir: Path | None = None,
     checkpoint_key: str = "",
+    curve: str | Path | None = None,
 ):
     """The notebook's training recipe, every number from params; epochs logged by DVCLive.
 
+    With `curve`, the training curve (CSV) is rewritten there after every epoch.
     With `checkpoint_dir`, the state after each epoch is saved there and a run that finds
     a checkpoint for `checkpoint_key` continues from it (sentiment.checkpoint). Each epoch
     is one `fit` call seeded by epoch_seed, so resumed and uninterrupted runs are equal.
@@ -366,10 +417,11 @@ def train(
     )
     plateau: dict[str, Any] = {}
     start = 0
-    saved = checkpoint.load(checkpoint_dir, checkpoint_key) if checkpoint_dir else None
-    if saved and len(saved.arrays) == len(state) and saved.epochs_done < epochs and all(
-        a.shape == tuple(v.shape) for a, v in zip(saved.arrays, state)
-    ):
+    if checkpoint_dir and not checkpoint.usable(checkpoint_dir, checkpoint_key):
+        checkpoint_dir = None
+    shapes = [(tuple(v.shape), np.dtype(v.dtype)) for v in state]
+    saved = checkpoint.load(checkpoint_dir, checkpoint_key, shapes) if checkpoint_dir else None
+    if saved and saved.epochs_done < epochs:
         for variable, value in zip(state, saved.arrays):
             variable.assign(value)
         plateau.update(saved.callbacks)
@@ -377,7 +429,7 @@ def train(
         start = saved.epochs_done
         print(f"train: resuming from the checkpoint after epoch {start} of {epochs}")
     elif saved:
-        checkpoint.discard(checkpoint_dir, "it does not fit this model")
+        checkpoint.discard(saved.live.parent, "it has as many epochs as this run or more")
     targets = keras.utils.to_categorical(y, 2)
     with _live(live_dir, resume=start > 0) as live:
         if live is not None:
@@ -394,7 +446,7 @@ def train(
                 validation_split=validation_split,
                 callbacks=[
                     stop_on_non_finite_loss(),
-                    *_epoch_callbacks(live, lr_schedule, plateau),
+                    *_epoch_callbacks(live, lr_schedule, plateau, curve),
                     *extra_callbacks,
                 ],
                 # a bar on a terminal, a line per epoch in logs

@@ -25,17 +25,16 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment import evaluation, stats
+from sentiment import evaluation, params, pipeline, stats
 from sentiment.io import JSONProblem, PipelineError, parse_json
-from sentiment.params import SCHEMA
 
-# model name -> (per-review predictions, metrics file)
-MODELS = {
-    "bilstm": ("data/predictions/bilstm.csv", "metrics/evaluate.json"),
-    "baseline": ("data/predictions/baseline.csv", "metrics/baseline.json"),
-    "nbsvm": ("data/predictions/nbsvm.csv", "metrics/nbsvm.json"),
-}
 SEED_KEY = "train.seed"
+
+
+def models() -> dict[str, tuple[str, str]]:
+    """model name -> (per-review predictions, metrics file): the stages of the workspace's
+    dvc.yaml that publish both (sentiment.pipeline), so a new model stage is included."""
+    return pipeline.models()
 
 
 def git(*args: str) -> str:
@@ -82,7 +81,7 @@ def has_results(rev: str) -> bool:
 
 def dvc_markdown(*args: str) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "dvc", *args, "--md"], capture_output=True, text=True
+        [sys.executable, "-P", "-m", "dvc", *args, "--md"], capture_output=True, text=True
     )
     if result.returncode != 0:
         raise PipelineError(f"`dvc {' '.join(args)}` failed: {result.stderr.strip()}")
@@ -164,32 +163,70 @@ def _paired_row(name: str, labels, base_pos, head_pos) -> str:
     )
 
 
-def models_table(head: str = "bilstm") -> str:
-    """`head` against every other model of the workspace, on the same test reviews."""
-    mine = predictions_at(MODELS[head][0], None)
-    if mine is None:
-        return f"No {MODELS[head][0]} in the workspace: `dvc pull` or `dvc repro` first."
+def models_table(only: str | None = None) -> str:
+    """Every two models of the workspace (or `only` against each other), paired on the same
+    test reviews; the earlier in dvc.yaml is the base."""
+    found = models()
+    if only is not None and only not in found:
+        raise PipelineError(f"no model {only!r} in dvc.yaml; its models: {', '.join(found)}")
+    frames = {name: predictions_at(predictions, None) for name, (predictions, _) in found.items()}
     rows, notes = [], []
-    for other, (predictions, _) in MODELS.items():
-        theirs = predictions_at(predictions, None) if other != head else None
-        if other == head:
-            continue
-        if theirs is None:
-            notes.append(f"- **{other}**: no {predictions} in the workspace; not paired.")
-        elif (aligned := evaluation.paired(mine, theirs))[0] is None:
-            notes.append(f"- **{other}**: {aligned[1]}; not paired.")
-        else:
-            labels, head_pos = mine["label"].to_numpy(), mine["prob_pos"].to_numpy()
-            name = f"{other} (base) vs {head} (head)"
-            rows.append(_paired_row(name, labels, aligned[0]["prob_pos"].to_numpy(), head_pos))
+    for name, frame in frames.items():
+        if frame is None:
+            notes.append(f"- **{name}**: no {found[name][0]} in the workspace; not paired.")
+    names = [n for n, f in frames.items() if f is not None]
+    for i, base in enumerate(names):
+        for head in names[i + 1:]:
+            if only not in (None, base, head):
+                continue
+            aligned, why = evaluation.paired(frames[head], frames[base])
+            if aligned is None:
+                notes.append(f"- **{base}** and **{head}**: {why}; not paired.")
+                continue
+            labels = frames[head]["label"].to_numpy()
+            rows.append(_paired_row(f"{base} (base) vs {head} (head)", labels,
+                                    aligned["prob_pos"].to_numpy(),
+                                    frames[head]["prob_pos"].to_numpy()))
+    if not rows and not notes:
+        return "Fewer than two models in dvc.yaml: nothing to pair."
     table = [*PAIRED_HEADER, *rows] if rows else []
     return "\n".join(table + ([""] if rows and notes else []) + notes)
+
+
+def roc_overlay(out: Path) -> Path | None:
+    """One chart of every model's ROC curve (metrics/plots/<model>/roc.csv), as a PNG: the
+    models come from dvc.yaml, so a new model stage is drawn without editing anything."""
+    import csv
+    import json
+
+    values = []
+    for name in models():
+        path = Path("metrics/plots") / name / "roc.csv"
+        if path.is_file():
+            with path.open(encoding="utf-8") as file:
+                values += [{"model": name, "fpr": float(r["fpr"]), "tpr": float(r["tpr"])}
+                           for r in csv.DictReader(file)]
+    if not values:
+        return None
+    import vl_convert
+
+    spec = {
+        "$schema": "https://vega.github.io/schema/vega-lite/v5.json",
+        "title": "ROC curves (test), every model", "width": 360, "height": 300,
+        "data": {"values": values}, "mark": {"type": "line"},
+        "encoding": {"x": {"field": "fpr", "type": "quantitative", "title": "false positive rate"},
+                     "y": {"field": "tpr", "type": "quantitative", "title": "true positive rate"},
+                     "color": {"field": "model", "type": "nominal"}},
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(vl_convert.vegalite_to_png(vl_spec=json.dumps(spec), scale=1.5))
+    return out
 
 
 def paired_rows(base: str) -> list[str]:
     """One table row per model, or one line saying why it cannot be paired."""
     rows, notes = [], []
-    for model, (predictions, metrics) in MODELS.items():
+    for model, (predictions, metrics) in models().items():
         head = predictions_at(predictions, None)
         before = predictions_at(predictions, base)
         sides = f"base {_interval_text(metrics, base)}, head {_interval_text(metrics, None)}"
@@ -251,7 +288,7 @@ def first_results_report(rev: str, base: str) -> str:
     """The base has no results yet (no dvc.lock): the head's numbers, nothing to pair."""
     rows = [
         f"| {model} | {_interval_text(metrics, None)} |"
-        for model, (_, metrics) in MODELS.items()
+        for model, (_, metrics) in models().items()
         if read_at(metrics, None) is not None
     ]
     return "\n".join(
@@ -280,7 +317,8 @@ def first_results_report(rev: str, base: str) -> str:
 
 
 def param_keys(row: dict) -> list[str]:
-    return [k for k in row if k.split(".")[0] in SCHEMA and "." in k and ":" not in k]
+    sections = set(params.load_params())  # the workspace's sections, whatever stages they have
+    return [k for k in row if k.split(".")[0] in sections and "." in k and ":" not in k]
 
 
 def finished_experiments() -> tuple[dict, list[dict], list[dict]]:
@@ -290,18 +328,19 @@ def finished_experiments() -> tuple[dict, list[dict], list[dict]]:
 
     rows = dvc.api.exp_show()
     workspace = next(r for r in rows if r["rev"] == "workspace")
+    accuracies = [f"{metrics}:accuracy" for _, metrics in models().values()]
     runs = [
         r
         for r in rows
         if r["typ"] != "baseline"
         and r.get("State") in (None, "Success")
-        and r.get("metrics/evaluate.json:accuracy") is not None
+        and any(r.get(key) is not None for key in accuracies)
     ]
     failed = [r for r in rows if r["typ"] != "baseline" and r.get("State") == "Failed"]
     return workspace, runs, failed
 
 
-def failed_rows(failed: list[dict], workspace: dict) -> list[str]:
+def failed_rows(failed: list[dict], workspace: dict, others: int = 2) -> list[str]:
     """One table row per failed run: what it changed from params.yaml, and where its log is."""
     rows = []
     for run in failed:
@@ -313,8 +352,8 @@ def failed_rows(failed: list[dict], workspace: dict) -> list[str]:
         )
         label = f"{name} ({changed or 'params.yaml'})"
         rows.append(
-            f"| {label} | 1 ({_value(run.get(SEED_KEY))}) | **failed** | | | | | "
-            f"| `dvc queue logs {name}` |"
+            f"| {label} | 1 ({_value(run.get(SEED_KEY))}) | **failed** | | | | "
+            + "| " * others + f"| `dvc queue logs {name}` |"
         )
     return rows
 
@@ -368,9 +407,9 @@ def _reference(groups: dict[tuple, list[dict]], modal: dict[str, str]) -> dict[t
     }
 
 
-def compare_groups(base_runs: list[dict], head_runs: list[dict]) -> str:
-    """The paired verdict of two groups, matched by seed, from the runs' saved predictions."""
-    path = MODELS["bilstm"][0]
+def compare_groups(base_runs: list[dict], head_runs: list[dict], path: str) -> str:
+    """The paired verdict of two groups, matched by seed, from the runs' saved predictions
+    (`path`: the compared model's predictions file)."""
     seeds = {r[SEED_KEY]: r for r in base_runs}
     pairs = [(seeds[r[SEED_KEY]], r) for r in head_runs if r[SEED_KEY] in seeds]
     if not pairs:
@@ -401,11 +440,22 @@ def compare_groups(base_runs: list[dict], head_runs: list[dict]) -> str:
     )
 
 
-def experiments_table() -> str:
+def experiments_table(model: str | None = None) -> str:
+    """The finished experiments grouped by params (seed excluded): `model`'s accuracy (the
+    first model the runs have, by default) with its spread and the paired verdict against
+    the reference group, and every other model's mean accuracy beside it."""
     workspace, runs, failed = finished_experiments()
+    found = models()
     if not runs:
         listed = "\n".join(["", "Failed:", "", *failed_rows(failed, workspace)]) if failed else ""
         return "No finished experiments for this commit: queue some with `make sweep`." + listed
+    if model is not None and model not in found:
+        raise PipelineError(f"no model {model!r} in dvc.yaml; its models: {', '.join(found)}")
+    model = model or next(m for m, (_, f) in found.items()
+                          if any(r.get(f"{f}:accuracy") is not None for r in runs))
+    predictions, metrics = found[model]
+    runs = [r for r in runs if r.get(f"{metrics}:accuracy") is not None]
+    others = [m for m in found if m != model]
     groups = group_runs(runs)
     modal = _modal(groups)
     reference = _reference(groups, modal)
@@ -418,25 +468,29 @@ def experiments_table() -> str:
     order = sorted(groups, key=lambda g: (str(_test_set(g)), reference[g] != g))
     lines = [
         "| group (changes from the most common settings) | runs (seeds) "
-        "| BiLSTM accuracy % (mean ± std) | min–max | ROC AUC % (mean ± std) | min–max "
-        "| baseline accuracy % | NBSVM accuracy % | vs reference (paired, same test reviews) |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| {model} accuracy % (mean ± std) | min–max | ROC AUC % (mean ± std) | min–max "
+        + "".join(f"| {m} accuracy % " for m in others)
+        + "| vs reference (paired, same test reviews) |",
+        "|---|---|---|---|---|---|" + "---|" * len(others) + "---|",
     ]
     for key in order:
         group = groups[key]
         label = ", ".join(f"{k}={v}" for k, v in key if v != modal[k]) or "most common settings"
-        seeds = ", ".join(_value(r[SEED_KEY]) for r in group)
-        accuracy = _summary([r["metrics/evaluate.json:accuracy"] for r in group])
-        auc = _summary([r["metrics/evaluate.json:roc_auc"] for r in group])
-        baseline = _pct(np.mean([r["metrics/baseline.json:accuracy"] for r in group]))
-        nbsvm = [r.get("metrics/nbsvm.json:accuracy") for r in group]
-        nbsvm_text = "—" if None in nbsvm else _pct(np.mean(nbsvm))
+        seeds = ", ".join(_value(r.get(SEED_KEY)) for r in group)
+        accuracy = _summary([r[f"{metrics}:accuracy"] for r in group])
+        auc = _summary([r[f"{metrics}:roc_auc"] for r in group])
+        beside = []
+        for other in others:
+            values = [r.get(f"{found[other][1]}:accuracy") for r in group]
+            beside.append("—" if None in values else _pct(np.mean(values)))
         versus = (
-            "reference" if reference[key] == key else compare_groups(groups[reference[key]], group)
+            "reference"
+            if reference[key] == key
+            else compare_groups(groups[reference[key]], group, predictions)
         )
         lines.append(
             f"| {label} | {len(group)} ({seeds}) | {accuracy[0]} | {accuracy[1]} | {auc[0]} "
-            f"| {auc[1]} | {baseline} | {nbsvm_text} | {versus} |"
+            f"| {auc[1]} | " + "".join(f"{b} | " for b in beside) + f"{versus} |"
         )
     varied = [k for k in modal if len({dict(g)[k] for g in groups}) > 1]
     most_common = ", ".join(f"{k}={modal[k]}" for k in varied)
@@ -447,7 +501,7 @@ def experiments_table() -> str:
             f"Most common settings of the params that vary: {most_common}",
             "",
             *lines,
-            *failed_rows(failed, workspace),
+            *failed_rows(failed, workspace, len(others)),
         ]
     )
 
@@ -457,13 +511,17 @@ def main() -> None:
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--base", default="main", help="Git revision to compare against")
     what.add_argument("--experiments", action="store_true", help="seed-grouped experiments table")
-    what.add_argument("--models", action="store_true", help="the models paired against the BiLSTM")
+    what.add_argument("--models", action="store_true", help="every two models, paired")
+    parser.add_argument("--model", help="--models: only this one's pairs; --experiments: the "
+                        "model whose accuracy groups are compared (default: the first run)")
     args = parser.parse_args()
     try:
         if args.models:
-            print(models_table())
+            print(models_table(args.model))
+            chart = roc_overlay(Path("dvc_plots/roc-every-model.png"))
+            print(f"\nEvery model's ROC curve: {chart}" if chart else "")
         else:
-            print(experiments_table() if args.experiments else build_report(args.base))
+            print(experiments_table(args.model) if args.experiments else build_report(args.base))
     except PipelineError as error:
         sys.exit(f"report: error: {error}")
 

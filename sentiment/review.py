@@ -40,10 +40,10 @@ PUBLISH = (
 # the plots a reviewer looks at: `dvc plots` id -> title (rendered as PNG)
 PLOTS = {
     "Accuracy by epoch": "Accuracy by epoch",
-    "metrics/plots/confusion.csv": "Confusion matrix (test)",
+    "metrics/plots/bilstm/confusion.csv": "Confusion matrix (test)",
 }
 TRAINING_CURVE = "metrics/plots/training.csv"
-CONFUSION = "metrics/plots/confusion.csv"
+CONFUSION = "metrics/plots/bilstm/confusion.csv"
 # check_params writes constant bytes: it is "stale" after any edit of params.yaml, comments
 # included, and re-running it changes nothing downstream, so it never makes results stale.
 ALWAYS_FRESH = {"check_params"}
@@ -53,7 +53,20 @@ CREDENTIALS = re.compile(
 
 
 def dvc(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dvc", *args], capture_output=True, text=True)
+    """DVC on the checked-out commit; -P: its folder never goes on DVC's sys.path, so a
+    module the commit adds (a `configobj.py`, say) is never imported by DVC."""
+    return subprocess.run(
+        [sys.executable, "-P", "-m", "dvc", *args], capture_output=True, text=True
+    )
+
+
+def committed_symlinks() -> list[str]:
+    """The commit's symbolic links, by a printable form of their names. A link can point
+    anywhere on the runner (a credentials file, /dev/zero), so a review reads none."""
+    listed = subprocess.run(["git", "ls-files", "-s", "-z"], capture_output=True, text=True)
+    names = [entry.split("\t", 1)[1] for entry in listed.stdout.split("\0")
+             if entry.startswith("120000 ") and "\t" in entry]
+    return [re.sub(r"[^\w./-]", "?", name)[:80] for name in names]
 
 
 def _first_error(result: subprocess.CompletedProcess) -> str:
@@ -289,6 +302,14 @@ def review(rev: str, out: Path) -> int:
     for old in out.glob("*.png"):
         old.unlink()
     try:
+        links = committed_symlinks()
+        if links:
+            shown = ", ".join(f"`{name}`" for name in links[:5]) + (", …" if len(links) > 5 else "")
+            raise PipelineError(
+                f"this commit holds symbolic links ({shown}), which can point at any file of "
+                "the machine that reviews it, so nothing of it was read: commit the files "
+                "themselves instead of links, and push again"
+            )
         if not Path("dvc.lock").exists():
             raise PipelineError(
                 "this commit has no dvc.lock, so it has no results to review: run `dvc repro` "

@@ -3,11 +3,25 @@
 from sentiment import data, embeddings, params, sources, text
 from sentiment.io import outputs, run_stage, save_array, write_json
 
+SECTION = "embed"  # its params.yaml section: the keys below, each checked by its rule
+PARAMS = {
+    "vectors": params.text(),
+    "revision": params.text(nullable=True),
+    "dim": params.integer(1),
+    "limit": params.integer(1, nullable=True),
+    "seed": params.seed(),
+    "window": params.integer(1),
+    "epochs": params.integer(1),
+    "min_count": params.integer(1),
+    "case_fallback": params.flag(),
+}
+
 
 def main() -> None:
-    p = params.read_section("embed")
+    p = params.read_section(SECTION, PARAMS)
     # `vectors: corpus` trains on the tokens encode makes: `<br />` removed if encode did
-    strip_html = params.read_section("encode")["strip_html"]
+    encode = params.read_section("encode", {"strip_html": params.flag()}, only=True)
+    strip_html = encode["strip_html"]
     vocab = text.load_vocabulary("models/vocab.json")
     if p["vectors"] == embeddings.RANDOM:
         matrix = embeddings.random_matrix(vocab["max_vocab"], p["dim"], p["seed"])

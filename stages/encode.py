@@ -3,9 +3,19 @@
 from sentiment import data, params, text
 from sentiment.io import outputs, run_stage, save_array, write_json
 
+SECTION = "encode"  # its params.yaml section: the keys below, each checked by its rule
+PARAMS = {
+    "max_vocab": params.integer(2),
+    "max_seq": params.integer(1),
+    "oov_token": params.text(),
+    "padding": params.choice("pre", "post"),
+    "truncating": params.choice("pre", "post"),
+    "strip_html": params.flag(),
+}
+
 
 def main() -> None:
-    p = params.read_section("encode")
+    p = params.read_section(SECTION, PARAMS)
     splits = {name: data.read_split(f"data/prepared/{name}.parquet") for name in ("train", "test")}
     words = {
         name: text.split_words(text.clean(t, p["strip_html"]) for t in frame["text"])

@@ -3,9 +3,14 @@
 from sentiment import data, evaluation, model, params
 from sentiment.io import PipelineError, load_array, outputs, run_stage, write_json
 
+SECTION = "evaluate"  # its params.yaml section: the keys below, each checked by its rule
+PARAMS = {
+    "batch_size": params.integer(1),
+}
+
 
 def main() -> None:
-    p = params.read_section("evaluate")
+    p = params.read_section(SECTION, PARAMS)
     x = load_array("data/encoded/x_test.npy", "encode", "int32", 2)
     y = load_array("data/encoded/y_test.npy", "encode", "int64", 1)
     test = data.read_split("data/prepared/test.parquet")
@@ -29,9 +34,7 @@ def main() -> None:
         evaluation.write_predictions(
             out("data/predictions/bilstm.csv"), evaluation.review_ids(test["text"]), y, probs[:, 1]
         )
-        plots = out("metrics/plots")
-        evaluation.write_plots(plots, y, probs)
-        evaluation.write_training_curve("models/live", plots / "training.csv")
+        evaluation.write_plots(out("metrics/plots/bilstm"), y, probs)
         write_json(out("metrics/evaluate.json"), metrics)
         write_json(out(params.used_path("evaluate")), params.used())
     print(evaluation.summary("evaluate", metrics))

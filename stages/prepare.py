@@ -3,9 +3,21 @@
 from sentiment import data, params, sources
 from sentiment.io import outputs, run_stage, save_frame, write_json
 
+SECTION = "prepare"  # its params.yaml section: the keys below, each checked by its rule
+PARAMS = {
+    "dataset": params.text(),
+    "revision": params.text(nullable=True),
+    "split": params.choice("random", "official"),
+    "test_size": params.fraction(low_open=True),
+    "seed": params.seed(),
+    "max_samples": params.integer(4, nullable=True),
+    "dedupe": params.flag(),
+    "unlabelled": params.flag(),
+}
+
 
 def main() -> None:
-    p = params.read_section("prepare")
+    p = params.read_section(SECTION, PARAMS)
     path, pin = sources.fetch(p["dataset"], p["revision"], "dataset", "prepare.dataset")
     splits, dropped = data.load_and_split(
         path, p["split"], p["test_size"], p["seed"], p["max_samples"], p["dedupe"]

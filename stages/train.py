@@ -1,7 +1,30 @@
-"""train: fit the BiLSTM on the encoded training split, logging each epoch with DVCLive."""
+"""train: fit the BiLSTM on the encoded training split, logging each epoch with DVCLive.
+
+The training curve (metrics/plots/training.csv) is rewritten after every epoch, so `dvc
+plots show` and DVC's VS Code extension show a long run while it trains; metrics/train.json
+records the machine, the software and each epoch's wall seconds."""
 
 from sentiment import checkpoint, model, params
 from sentiment.io import PipelineError, load_array, outputs, run_stage, write_json
+
+SECTION = "train"  # its params.yaml section: the keys below, each checked by its rule
+PARAMS = {
+    "units": params.integer(1),
+    "spatial_dropout": params.fraction(low_open=False),
+    "dropout": params.fraction(low_open=False),
+    "dense_dropout": params.fraction(low_open=False),
+    "learning_rate": params.positive(),
+    "weight_decay": params.Rule("a finite number >= 0", lambda v: params.is_number(v) and v >= 0),
+    "batch_size": params.integer(1),
+    "epochs": params.integer(1),
+    "validation_split": params.fraction(low_open=False),
+    "lr_factor": params.fraction(low_open=True),
+    "lr_patience": params.integer(0),
+    "seed": params.seed(),
+    "deterministic": params.flag(),
+    "mixed_precision": params.flag(),
+    "distribute": params.choice("auto", "off"),
+}
 
 INPUTS = [
     "data/encoded/x_train.npy",
@@ -11,10 +34,11 @@ INPUTS = [
     "models/encoding.json",
 ]
 CODE = ["stages/train.py", "sentiment/model.py"]
+CURVE = "metrics/plots/training.csv"  # rewritten after every epoch: a run shows while it trains
 
 
 def main() -> None:
-    p = params.read_section("train")
+    p = params.read_section(SECTION, PARAMS)
     x = load_array(INPUTS[0], "encode", "int32", 2)
     y = load_array(INPUTS[1], "encode", "int64", 1)
     matrix = load_array(INPUTS[2], "embed", "float32", 2)
@@ -37,17 +61,22 @@ def main() -> None:
     resume_from = checkpoint.folder("train")
     key = checkpoint.run_key(p, [*INPUTS, *CODE])
     with outputs("train") as out:
+        live = out("models/live")
         net = model.train(
-            x, y, matrix, str(out("models/live")), **p,
-            checkpoint_dir=resume_from, checkpoint_key=key,
+            x, y, matrix, str(live), **p,
+            checkpoint_dir=resume_from, checkpoint_key=key, curve=CURVE,
         )
         net.save(out("models/model.keras"))
         # the model's own hash with its vocabulary's: evaluate and predict refuse any mix
         bound = model.fingerprint(out("models/model.keras"), *INPUTS[3:])
         write_json(out("models/fingerprint.json"), bound)
-        write_json(out("metrics/train.json"), model.environment())
+        model.write_training_curve(live, out(CURVE))
+        seconds = model.epoch_seconds(live)
+        write_json(out("metrics/train.json"), {
+            **model.environment(), "epoch_seconds": seconds, "train_seconds": round(sum(seconds)),
+        })
         write_json(out(params.used_path("train")), params.used())
-    checkpoint.remove(resume_from)
+    checkpoint.remove(resume_from, key)
 
 
 if __name__ == "__main__":

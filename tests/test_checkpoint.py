@@ -1,6 +1,9 @@
 """A killed training run resumes at its next epoch and ends where an uninterrupted one does."""
 
+import io
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,24 +69,33 @@ def test_a_run_killed_after_epoch_1_of_3_resumes_and_ends_identical(data, tmp_pa
     straight, straight_lr = trained(data, tmp_path / "straight")
     with pytest.raises(Killed):
         trained(data, tmp_path / "killed", extra_callbacks=[kill_before_epoch(2)])
-    state = json.loads((tmp_path / "killed/ckpt/state.json").read_text())
+    state = json.loads((tmp_path / "killed/ckpt/k/epoch-0001/state.json").read_text())
     assert state["epochs_done"] == 1
     resumed, resumed_lr = trained(data, tmp_path / "killed")
     assert "resuming from the checkpoint after epoch 1 of 3" in capsys.readouterr().out
     np.testing.assert_array_equal(resumed, straight)  # exactly, not approximately
     assert resumed_lr == straight_lr < SETTINGS["learning_rate"]  # the schedule carried over
-    assert files(tmp_path / "killed/live") == files(tmp_path / "straight/live")
+    logs = [files(tmp_path / f"{run}/live") for run in ("killed", "straight")]
+    for log in logs:  # wall seconds differ from run to run; every logged metric is equal
+        del log[Path("plots/metrics/epoch_seconds.tsv")]
+        summary = json.loads(log.pop(Path("metrics.json")))
+        assert summary.pop("epoch_seconds") > 0
+        log["summary"] = summary
+    assert logs[0] == logs[1]
     for name in ("train/accuracy", "eval/loss"):
         tsv = tmp_path / f"killed/live/plots/metrics/{name}.tsv"
         assert len(tsv.read_text().splitlines()) == 1 + SETTINGS["epochs"]  # one row an epoch
 
 
-def test_a_checkpoint_for_other_params_or_inputs_is_discarded(data, tmp_path, capsys):
+def test_a_checkpoint_for_other_params_is_neither_used_nor_touched(data, tmp_path, capsys):
     with pytest.raises(Killed):
         trained(data, tmp_path, key="old", extra_callbacks=[kill_before_epoch(2)])
+    before = files(tmp_path / "ckpt/old")
     trained(data, tmp_path, key="new")
-    err = capsys.readouterr().err
-    assert "discarding the checkpoint" in err and "made with other params" in err
+    assert "resuming" not in capsys.readouterr().out
+    checkpoint.remove(tmp_path / "ckpt", "new")  # what the stage does when the run ends
+    assert files(tmp_path / "ckpt/old") == before  # another run's: a sweep's other worker
+    assert not (tmp_path / "ckpt/new").exists()
 
 
 def test_the_key_follows_params_and_file_bytes(tmp_path):
@@ -96,21 +108,80 @@ def test_the_key_follows_params_and_file_bytes(tmp_path):
     assert checkpoint.run_key({"units": 4}, [str(data)]) != key
 
 
-@pytest.mark.parametrize("damage", ["state.json", "variables.npz", "garbage", "truncated"])
-def test_a_damaged_checkpoint_is_discarded_not_trusted(tmp_path, capsys, damage):
-    where = tmp_path / "ckpt"
-    (tmp_path / "live").mkdir()
-    checkpoint.save(where, "k", 1, [np.zeros(3)], {"wait": 0.0}, tmp_path / "live")
+SHAPES = [((3,), np.dtype("float64"))]
+
+
+def saved(tmp_path, epochs_done=1):
+    (tmp_path / "live").mkdir(exist_ok=True)
+    checkpoint.save(tmp_path / "ckpt", "k", epochs_done, [np.zeros(3)], {"wait": 0.0},
+                    tmp_path / "live")
+    return tmp_path / "ckpt" / "k" / f"epoch-{epochs_done:04d}"
+
+
+@pytest.mark.parametrize("damage", ["state.json", "variables.npz", "live", "garbage",
+                                    "truncated", "link", "callbacks", "big-array", "shape"])
+def test_a_damaged_or_hostile_checkpoint_is_discarded_in_one_line(tmp_path, capsys, damage):
+    import zipfile
+
+    epoch = saved(tmp_path)
     if damage == "garbage":
-        (where / "state.json").write_text("[1e99999")
+        (epoch / "state.json").write_text("[1e99999")
     elif damage == "truncated":  # killed while the disk was writing it, say
-        arrays = where / "variables.npz"
+        arrays = epoch / "variables.npz"
         arrays.write_bytes(arrays.read_bytes()[:40])
+    elif damage == "link":  # would copy the maintainer's environment into models/live
+        (epoch / "live/env.txt").symlink_to("/proc/self/environ")
+    elif damage == "callbacks":  # would set any attribute of ReduceLROnPlateau
+        state = json.loads((epoch / "state.json").read_text())
+        state["callbacks"] = {"model": 1}
+        (epoch / "state.json").write_text(json.dumps(state))
+    elif damage in ("big-array", "shape"):  # 3.6 TiB declared, or another shape
+        shape = (2**40,) if damage == "big-array" else (4,)
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            header, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        with zipfile.ZipFile(epoch / "variables.npz", "w") as archive:
+            archive.writestr("arr_0.npy", b"\x93NUMPY\x01\x00" + header.getvalue()[8:] + b"0" * 24)
+    elif damage == "live":
+        shutil.rmtree(epoch / "live")
     else:
-        (where / damage).unlink()
-    assert checkpoint.load(where, "k") is None
-    assert not where.exists()
-    assert "discarding the checkpoint" in capsys.readouterr().err
+        (epoch / damage).unlink()
+    assert checkpoint.load(tmp_path / "ckpt", "k", SHAPES) is None
+    assert not epoch.exists()
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "discarding the checkpoint" in err
+
+
+def test_a_kill_between_saves_leaves_the_previous_epoch_usable(tmp_path):
+    saved(tmp_path, 1)
+    half = tmp_path / "ckpt/k/.epoch-0002.tmp-x"  # a save of epoch 2 killed before its rename
+    half.mkdir()
+    (half / "state.json").write_text("{")
+    assert checkpoint.load(tmp_path / "ckpt", "k", SHAPES).epochs_done == 1
+    saved(tmp_path, 2)
+    assert [p.name for p in (tmp_path / "ckpt/k").glob("epoch-*")] == ["epoch-0002"]
+
+
+def test_a_shared_root_keeps_what_is_not_this_runs_checkpoint(tmp_path):
+    saved(tmp_path)
+    colleague = tmp_path / "ckpt/alice-experiment/results.csv"
+    colleague.parent.mkdir()
+    colleague.write_text("mine")
+    checkpoint.remove(tmp_path / "ckpt", "k")
+    assert colleague.read_text() == "mine" and not (tmp_path / "ckpt/k").exists()
+
+
+def test_a_checkpoint_that_git_tracks_is_never_resumed_from(tmp_path, monkeypatch, capsys):
+    import subprocess
+
+    monkeypatch.chdir(tmp_path)
+    subprocess.run(["git", "init", "-q"], check=True)
+    epoch = saved(Path("."))
+    subprocess.run(["git", "add", "-f", "ckpt"], check=True)
+    assert not checkpoint.usable(Path("ckpt"), "k")
+    assert "tracked by Git" in capsys.readouterr().err
+    checkpoint.remove(Path("ckpt"), "k")
+    assert epoch.exists()  # a branch's files are not ours to delete
 
 
 def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(workspace):
@@ -126,24 +197,27 @@ def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(wo
     from sentiment.demo import tool_env
 
     set_params(workspace, "train", epochs=4)  # train is stale: the next `dvc repro` runs it
-    state = workspace / ".checkpoints/train/state.json"
+    states = workspace / ".checkpoints/train"
     killed = subprocess.Popen(
         [sys.executable, "-m", "dvc", "repro"],
         cwd=workspace, env=tool_env(), start_new_session=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 300
-    while not state.exists() and killed.poll() is None and time.monotonic() < deadline:
+    while not list(states.glob("*/epoch-*/state.json")) and killed.poll() is None and (
+        time.monotonic() < deadline
+    ):
         time.sleep(0.01)
     os.killpg(killed.pid, signal.SIGKILL)  # no clean-up of any kind, as a preempted machine
     killed.wait()
+    (state,) = states.glob("*/epoch-*/state.json")
     done = json.loads(state.read_text())["epochs_done"]
     assert 1 <= done < 4
 
     resumed = dvc(workspace, "repro")
     assert stages_run(resumed) == ["train", "evaluate"]
     assert f"resuming from the checkpoint after epoch {done} of 4" in resumed.stdout
-    assert not state.exists()  # a finished run leaves no checkpoint behind
+    assert list(states.iterdir()) == []  # a finished run leaves no checkpoint behind
     assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
     after_resume = (workspace / "data/predictions/bilstm.csv").read_bytes()
 

@@ -12,6 +12,7 @@ from test_failures import stage as run_stage_script
 from test_pipeline import set_params
 from test_reproducibility import DATA_OUTPUTS, digests
 
+from sentiment import pipeline
 from sentiment.demo import tool_env
 
 ENCODE_OUTPUTS = [n for n in DATA_OUTPUTS if n.startswith(("data/encoded/", "models/"))]
@@ -94,7 +95,9 @@ def test_after_kills_in_encode_and_train_repro_recovers_and_leaves_no_litter(wor
     assert litter(workspace)
 
     ran = stages_run(dvc(workspace, "repro"))
-    assert ran == ["check_params", "encode", "embed", "train", "evaluate"]
+    below = pipeline.downstream(pipeline.outputs("encode", workspace / "dvc.yaml"),
+                                workspace / "dvc.yaml")
+    assert ran[:2] == ["check_params", "encode"] and set(ran[2:]) == set(below)
     assert litter(workspace) == []
     assert "up to date" in dvc(workspace, "status").stdout
 

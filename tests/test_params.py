@@ -1,4 +1,4 @@
-"""One schema validates every section: each problem is one line naming key, value, rule."""
+"""Each stage's rules validate its section: each problem is one line naming key, value, rule."""
 
 import pytest
 import yaml
@@ -6,8 +6,12 @@ from conftest import TEST_PARAMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentiment import params
+from sentiment import params, pipeline
 from sentiment.io import PipelineError
+from stages import prepare, train
+
+ROOT = TEST_PARAMS.parent.parent
+SCHEMAS = pipeline.stage_params(ROOT / "dvc.yaml")  # every section's rules, from its stage
 
 
 def defaults() -> dict:
@@ -16,9 +20,9 @@ def defaults() -> dict:
 
 def test_the_test_params_are_valid_complete_and_the_notebooks_recipe():
     p = defaults()
-    assert params.all_problems(p) == []
+    assert params.all_problems(p, SCHEMAS) == []
     assert {s: set(keys) for s, keys in p.items()} == {
-        s: set(rules) for s, rules in params.SCHEMA.items()
+        s: set(rules) for s, rules in SCHEMAS.items()
     }
     assert p["encode"]["max_vocab"] == 45000 and p["encode"]["max_seq"] == 280
     assert p["train"]["units"] == 256 and p["train"]["learning_rate"] == 1e-4
@@ -84,14 +88,14 @@ def test_the_test_params_are_valid_complete_and_the_notebooks_recipe():
 def test_bad_values_are_named_with_what_is_allowed(section, key, value, message):
     p = defaults()
     p[section][key] = value
-    assert params.all_problems(p) == [message]
+    assert params.all_problems(p, SCHEMAS) == [message]
 
 
 def test_unknown_and_missing_keys_are_reported():
     p = defaults()
     p["train"]["learnig_rate"] = 3e-4
     del p["train"]["epochs"]
-    problems = params.section_problems("train", p["train"])
+    problems = params.section_problems("train", p["train"], train.PARAMS)
     assert problems[0].startswith("train.learnig_rate: unknown key (a typo?)")
     assert problems[1] == "train.epochs: missing; set it to an integer >= 1"
 
@@ -99,7 +103,7 @@ def test_unknown_and_missing_keys_are_reported():
 def test_unknown_section_is_reported():
     p = defaults()
     p["trian"] = {"units": 8}
-    assert params.all_problems(p)[0].startswith("trian: unknown section (a typo?)")
+    assert params.all_problems(p, SCHEMAS)[0].startswith("trian: unknown section (a typo?)")
 
 
 def test_read_section_raises_one_line_per_problem(tmp_path):
@@ -109,14 +113,14 @@ def test_read_section_raises_one_line_per_problem(tmp_path):
     path = tmp_path / "params.yaml"
     path.write_text(yaml.safe_dump(p))
     with pytest.raises(PipelineError) as error:
-        params.read_section("train", path)
+        params.read_section("train", train.PARAMS, path)
     lines = str(error.value).splitlines()
     assert lines[0] == "invalid params.yaml:"
     assert sorted(line.strip() for line in lines[1:]) == [
         "train.dropout: got 2; expected a number in [0, 1)",
         "train.units: got 0; expected an integer >= 1",
     ]
-    assert params.read_section("prepare", path) == p["prepare"]  # other sections unaffected
+    assert params.read_section("prepare", prepare.PARAMS, path) == p["prepare"]  # unaffected
 
 
 def test_broken_yaml_is_one_clear_error(tmp_path):
@@ -141,7 +145,7 @@ def test_nested_aliases_are_reported_in_a_short_line(tmp_path):
         lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
     path = tmp_path / "params.yaml"
     path.write_text("\n".join(lines) + "\ntrain:\n  units: *h\n")
-    problems = params.all_problems(params.load_params(path))  # 9**8 strings, never expanded
+    problems = params.all_problems(params.load_params(path), SCHEMAS)  # 9**8, never expanded
     units = [line for line in problems if line.startswith("train.units")]
     assert len(units) == 1 and len(units[0]) < 200
     assert max(len(line) for line in problems) < 200
@@ -163,15 +167,15 @@ VALUES = st.recursive(
 
 
 @settings(max_examples=100, deadline=None)
-@given(section=st.sampled_from(sorted(params.SCHEMA)), key=st.text(max_size=12), value=VALUES)
+@given(section=st.sampled_from(sorted(SCHEMAS)), key=st.text(max_size=12), value=VALUES)
 def test_any_edit_of_a_valid_document_is_valid_or_named_in_one_line_per_problem(
     section, key, value
 ):
     document = defaults()
-    keys = sorted(params.SCHEMA[section])
+    keys = sorted(SCHEMAS[section])
     key = keys[len(key) % len(keys)] if len(key) % 3 else key  # mostly known keys, some not
     document[section][key] = value
-    for problem in params.all_problems(document):
+    for problem in params.all_problems(document, SCHEMAS):
         assert "\n" not in problem  # an odd key is quoted, never printed raw
         assert problem.startswith(f"{section}.{params._key(key)}: ")
 
@@ -182,11 +186,11 @@ def test_any_yaml_document_is_read_or_refused_in_one_line(tmp_path_factory, docu
     path = tmp_path_factory.mktemp("params") / "params.yaml"
     path.write_text(yaml.safe_dump(document))
     try:
-        loaded = params.read_section("train", path)
+        loaded = params.read_section("train", train.PARAMS, path)
     except PipelineError as error:
-        assert str(error).count("\n") <= len(params.SCHEMA["train"]) + 1  # a header + a line each
+        assert str(error).count("\n") <= len(train.PARAMS) + 1  # a header + a line each
         return
-    assert params.section_problems("train", loaded) == []
+    assert params.section_problems("train", loaded, train.PARAMS) == []
 
 
 def test_yaml_merge_keys_work_and_explicit_keys_win(tmp_path):
@@ -204,3 +208,68 @@ def test_a_key_given_twice_next_to_a_merge_is_still_refused(tmp_path):
     path.write_text("base: &b\n  a: 1\ntrain:\n  <<: *b\n  x: 1\n  x: 2\n")
     with pytest.raises(PipelineError, match="key 'x' appears twice"):
         params.load_params(path)
+
+
+# What YAML 1.1 (PyYAML's default) and 1.2 (DVC's reader, what dvc.lock records) read
+# differently, and the forms both read alike.
+SCALARS = ["01750", "0042", "1:30", "1e-2", "1E3", "+1e+3", "yes", "no", "on", "off", "Yes",
+           "true", "FALSE", "~", "null", "", "0x1F", "-0o17", "0b101", "1_000", ".inf",
+           "-.inf", "2024-01-01", "1.5", "-.5", "0.", "12:30:00", "'01'", '"1e-2"']
+
+
+@pytest.mark.parametrize("scalar", SCALARS)
+def test_every_value_is_read_as_dvc_reads_it_for_dvc_lock(tmp_path, scalar):
+    from dvc.utils.serialize import parse_yaml  # DVC's own reader of params.yaml
+
+    path = tmp_path / "params.yaml"
+    path.write_text(f"train:\n  seed: {scalar}\n")
+    ours, dvcs = params.load_params(path)["train"]["seed"], parse_yaml(path.read_text(), "p")
+    assert (ours, type(ours)) == (dvcs["train"]["seed"], type(dvcs["train"]["seed"]))
+
+
+def test_scientific_notation_without_a_dot_is_a_number(tmp_path):
+    p = defaults()
+    path = tmp_path / "params.yaml"
+    path.write_text(yaml.safe_dump(p).replace("learning_rate: 0.0001", "learning_rate: 1e-4"))
+    assert params.read_section("train", train.PARAMS, path)["learning_rate"] == 1e-4
+
+
+def _keys(document: dict):
+    for section, values in document.items():
+        for key in values:
+            yield section, key
+
+
+def test_a_dash_s_edit_of_any_key_changes_that_keys_line_alone(tmp_path):
+    from dvc.utils.serialize import modify_yaml  # what `dvc exp run -S` writes with
+
+    original = (ROOT / "params.yaml").read_text()
+    for section, key in _keys(yaml.safe_load(original)):
+        path = tmp_path / "params.yaml"
+        path.write_text(original)
+        with modify_yaml(path) as document:
+            document[section][key] = 7
+        changed = [(a, b) for a, b in zip(original.splitlines(), path.read_text().splitlines())
+                   if a != b]
+        assert len(changed) == 1 and changed[0][0].strip().startswith(f"{key}:"), changed
+
+
+def test_two_branches_made_with_dash_s_on_different_keys_merge_cleanly(tmp_path):
+    import subprocess
+
+    from dvc.utils.serialize import modify_yaml
+
+    base = tmp_path / "base.yaml"
+    base.write_text((ROOT / "params.yaml").read_text())
+    sides = {}
+    for name, (section, key, value) in {"ours": ("train", "dropout", 0.4),
+                                        "theirs": ("baseline", "C", 1.0)}.items():
+        sides[name] = tmp_path / f"{name}.yaml"
+        sides[name].write_text(base.read_text())
+        with modify_yaml(sides[name]) as document:
+            document[section][key] = value
+    merged = subprocess.run(["git", "merge-file", "-p", sides["ours"], base, sides["theirs"]],
+                            capture_output=True, text=True)
+    assert merged.returncode == 0  # no conflict
+    result = yaml.safe_load(merged.stdout)
+    assert result["train"]["dropout"] == 0.4 and result["baseline"]["C"] == 1.0

@@ -46,7 +46,7 @@ def test_going_back_to_a_setting_restores_embed_and_evaluate_from_the_run_cache(
         "data/embedding_matrix.npy",
         "metrics/embed.json",
         "metrics/evaluate.json",
-        "metrics/plots/roc.csv",
+        "metrics/plots/bilstm/roc.csv",
         "data/predictions/bilstm.csv",
     ]
     before = digests(workspace, outputs)

@@ -81,7 +81,7 @@ def test_review_of_the_head_commit_compares_with_the_merge_base(github, tmp_path
     # the plots GitHub renders inside the comment: tables of both revisions
     assert "| epoch | base | head |" in comment and "| 3 |" in comment
     assert "| **neg** |" in comment and "| **pos** |" in comment
-    for name in ("accuracy-by-epoch.png", "metrics-plots-confusion-csv.png"):
+    for name in ("accuracy-by-epoch.png", "metrics-plots-bilstm-confusion-csv.png"):
         assert f"`{name}`" in comment  # the workflow uploads these as an artifact
         assert (clone / "review" / name).read_bytes().startswith(PNG)
     assert "](./" not in comment  # no image links to files GitHub cannot show

@@ -5,6 +5,7 @@ base branch name. Its own module so pytest-xdist runs it beside tests/test_revie
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import test_review
 import yaml
@@ -19,36 +20,89 @@ github = test_review.github  # the fixtures, built again for this module's own w
 developer = test_review.developer
 
 
-def test_a_forks_pr_is_reviewed_by_trusted_code_that_reads_its_commit_as_data(github, tmp_path):
+WORKFLOWS = test_review.WORKFLOWS
+
+
+def step_text(workflow: str, job: str, contains: str) -> str:
+    """The `run:` text of a workflow step, exactly as GitHub's runner would run it."""
+    jobs = yaml.safe_load((WORKFLOWS / workflow).read_text())["jobs"]
+    (text,) = [s["run"] for s in jobs[job]["steps"] if contains in s.get("run", "")]
+    return text
+
+
+def fork_pr(github, tmp_path, change) -> tuple[Path, dict]:
+    """A fork's PR #5 (`change(fork)` then committed), and a runner laid out as the
+    fork-review job's checkout leaves it: trusted/ (the default branch, its virtualenv)."""
     from github_fakes import install_fake_gh, serve
 
     origin, author = github
-    trusted = tmp_path / "trusted"
+    work = tmp_path / "runner"
+    trusted = work / "trusted"
     run(tmp_path, "git", "clone", "-q", "-b", "main", str(origin), str(trusted))
+    (trusted / ".venv").symlink_to(sys.prefix)  # what the job's cached `make install` made
     fork = tmp_path / "fork"
     shutil.copytree(author, fork, symlinks=True)
     switch(fork, "pr")
-    planted = tmp_path / "fork-code-ran"
-    with open(fork / "sentiment/review.py", "a") as module:  # would run if imported
-        module.write(f"\nimport pathlib; pathlib.Path({str(planted)!r}).touch()\n")
-    dvc(fork, "remote", "modify", "storage", "url", str(tmp_path / "attacker"))
-    run(fork, "git", "commit", "-qam", "a fork's change")
-    head = sha(fork, "HEAD")
+    change(fork)
+    run(fork, "git", "add", "-A")
+    run(fork, "git", "commit", "-qm", "a fork's change")
     run(fork, "git", "push", "-q", str(origin), "HEAD:refs/pull/5/head")  # as GitHub keeps it
-
     env = install_fake_gh(tmp_path / "gh")
-    serve(env, "repos/team/imdb/pulls/5", {"base": {"ref": "main"}, "head": {"sha": head}})
-    work = tmp_path / "runner"
-    work.mkdir()
-    result = subprocess.run(
-        [str(trusted / ".ci/fork-review"), "5", sys.executable],
-        cwd=work, env={**env, "ORIGIN": str(origin)}, capture_output=True, text=True,
-    )
+    serve(env, "repos/team/imdb/pulls/5",
+          {"base": {"ref": "main"}, "head": {"sha": sha(fork, "HEAD")}})
+    env.update(ORIGIN=str(origin), REPO="team/imdb", PR="5", KEY_ID="", SECRET="")
+    return work, env
+
+
+def run_fork_review_step(work: Path, env: dict) -> subprocess.CompletedProcess:
+    text = step_text("pr-report.yml", "fork-review", "trusted/.ci/fork-review")
+    return subprocess.run(["bash", "-e", "-c", text], cwd=work, env=env,
+                          capture_output=True, text=True)
+
+
+def test_a_forks_pr_is_reviewed_by_the_workflows_own_step_running_nothing_of_the_fork(
+    github, tmp_path
+):
+    planted = tmp_path / "fork-code-ran"
+
+    def change(fork):
+        dvc(fork, "remote", "modify", "storage", "url", str(tmp_path / "attacker"))
+        touch = f"\nimport pathlib; pathlib.Path({str(planted)!r}).touch()\n"
+        with open(fork / "sentiment/review.py", "a") as module:  # would run if imported
+            module.write(touch)
+        (fork / "configobj.py").write_text(touch)  # a module DVC imports, at the top
+
+    work, env = fork_pr(github, tmp_path, change)
+    result = run_fork_review_step(work, env)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert not planted.exists()  # the fork's code never ran
+    assert not planted.exists()  # neither the fork's package nor its configobj.py ran
     comment = (work / "head/review/comment.md").read_text()
     assert comment.startswith(MARKER) and "| bilstm |" in comment  # pulled via trusted config
-    assert run(work / "head", "git", "rev-parse", "HEAD").stdout.strip() == head
+    assert run(work / "head", "git", "rev-parse", "HEAD").stdout.strip() == sha(
+        tmp_path / "fork", "HEAD")
+
+
+def test_a_forks_symlinks_are_refused_and_nothing_they_point_at_reaches_the_comment(
+    github, tmp_path
+):
+    secret = tmp_path / "credentials.yaml"
+    secret.write_text("token: SECRET-TOKEN-123\n")
+
+    def change(fork):
+        (fork / "leak.yaml").symlink_to(secret)
+        (fork / "leak.json").symlink_to("/dev/zero")
+        pipeline_file = fork / "dvc.yaml"
+        document = yaml.safe_load(pipeline_file.read_text())
+        document["params"], document["metrics"] = ["leak.yaml"], ["leak.json"]
+        pipeline_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    work, env = fork_pr(github, tmp_path, change)
+    result = run_fork_review_step(work, env)
+    assert result.returncode != 0
+    comment = (work / "head/review/comment.md").read_text()
+    assert comment.startswith(MARKER) and "symbolic links (`leak.json`, `leak.yaml`)" in comment
+    assert "SECRET" not in comment and "SECRET" not in result.stdout + result.stderr
+    assert secret.read_text() == "token: SECRET-TOKEN-123\n"
 
 
 def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer, tmp_path):

@@ -1,0 +1,111 @@
+"""What dvc.yaml says the pipeline is: its stages' scripts and the models they publish.
+
+Nothing is registered anywhere else. A stage whose `cmd` is `python -m stages.<script>` owns
+the params section its script declares; a stage with a `data/predictions/<model>.csv` output
+and a `metrics/*.json` file publishes a model, which every report, the review, `make
+models` and the plots then include. (Templated stages, `foreach`/`matrix`, are not
+expanded here: write a variant as a stage of its own.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sentiment.io import PipelineError
+
+PREDICTIONS = re.compile(r"data/predictions/([\w.-]+)\.csv")
+STAGE_SCRIPT = re.compile(r"python3? (?:-\w+ )*-m (stages\.\w+)")
+
+
+def stages(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, dict[str, Any]]:
+    try:
+        text = Path(dvc_yaml).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PipelineError(f"{dvc_yaml} not found: run this from the repository root") from None
+    try:
+        found = (yaml.safe_load(text) or {}).get("stages") or {}
+    except (yaml.YAMLError, AttributeError) as error:
+        raise PipelineError(f"{dvc_yaml} is not a valid pipeline ({str(error)[:120]})") from None
+    return {name: stage for name, stage in found.items() if isinstance(stage, dict)}
+
+
+def _paths(entries: Any) -> list[str]:
+    """The paths of an `outs:`/`metrics:`/`plots:` list (plain strings or one-key mappings)."""
+    paths = []
+    for entry in entries or []:
+        paths.extend([entry] if isinstance(entry, str) else list(entry) if isinstance(
+            entry, dict) else [])
+    return paths
+
+
+def stage_modules(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, str]:
+    """Each stage's script module (`stages.train`), for the stages that run one."""
+    modules = {}
+    for name, stage in stages(dvc_yaml).items():
+        match = STAGE_SCRIPT.search(str(stage.get("cmd", "")))
+        if match:
+            modules[name] = match.group(1)
+    return modules
+
+
+def models(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, tuple[str, str]]:
+    """model name -> (its per-review predictions, its metrics file), in dvc.yaml's order."""
+    found = {}
+    for stage in stages(dvc_yaml).values():
+        metrics = [p for p in _paths(stage.get("metrics")) if p.endswith(".json")]
+        for path in _paths(stage.get("outs")):
+            match = PREDICTIONS.fullmatch(path)
+            if match and metrics:
+                found[match.group(1)] = (path, metrics[0])
+    return found
+
+
+def _touches(path: str, changed: set[str]) -> bool:
+    """A dependency on `path` sees a change in `changed` (the same path, or one inside it)."""
+    return any(path == c or c.startswith(path.rstrip("/") + "/") or path.startswith(
+        c.rstrip("/") + "/") for c in changed)
+
+
+def downstream(changed_paths: set[str], dvc_yaml: str | Path = "dvc.yaml") -> list[str]:
+    """The stages a change of these files re-runs (through dvc.yaml's deps and outs), in
+    dvc.yaml's order: what `dvc repro` should run after such a change, besides check_params."""
+    found, changed = [], set(changed_paths)
+    progress = True
+    while progress:
+        progress = False
+        for name, stage in stages(dvc_yaml).items():
+            if name not in found and any(_touches(d, changed) for d in _paths(stage.get("deps"))):
+                found.append(name)
+                changed |= set(_paths(stage.get("outs"))) | set(_paths(stage.get("metrics")))
+                progress = True
+    order = list(stages(dvc_yaml))
+    return sorted(found, key=order.index)
+
+
+def outputs(stage: str, dvc_yaml: str | Path = "dvc.yaml") -> set[str]:
+    """A stage's outputs: its outs, metrics and plots."""
+    entry = stages(dvc_yaml)[stage]
+    return {p for key in ("outs", "metrics", "plots") for p in _paths(entry.get(key))}
+
+
+def stage_params(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, dict[str, Any]]:
+    """Every section's rules, from the stage scripts dvc.yaml runs (`python -m stages.X`
+    declaring SECTION and PARAMS): a new stage brings its section with it."""
+    import importlib
+
+    found: dict[str, dict[str, Any]] = {}
+    for stage, module in stage_modules(dvc_yaml).items():
+        try:
+            script = importlib.import_module(module)
+        except ImportError as error:
+            raise PipelineError(
+                f"{dvc_yaml}: stage {stage} runs {module}, which cannot be imported ({error}): "
+                "fix its cmd or add the script"
+            ) from None
+        if hasattr(script, "SECTION") and hasattr(script, "PARAMS"):
+            found[script.SECTION] = script.PARAMS
+    return found

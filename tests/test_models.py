@@ -1,0 +1,79 @@
+"""A model is a stage: discovered from dvc.yaml, owning its params, and in every table."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+from conftest import dvc, make, run, stages_run
+
+from sentiment import pipeline
+
+DOC = Path(__file__).resolve().parent.parent / "docs/models.md"
+
+
+def worked_example() -> tuple[list[str], str, str]:
+    """docs/models.md's worked example: (its first bash block, dvc.yaml block, params block)."""
+    text = DOC.read_text(encoding="utf-8").split("## Worked example", 1)[1]
+    bash = re.findall(r"```bash\n(.*?)```", text, re.S)
+    blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    return bash[0].strip().splitlines(), blocks[0], blocks[1]
+
+
+def add_stage(workspace: Path, block: str) -> None:
+    """Paste a stage block under `stages:` in dvc.yaml, as a user does in an editor."""
+    pipeline_file = workspace / "dvc.yaml"
+    document = yaml.safe_load(pipeline_file.read_text())
+    document["stages"].update(yaml.safe_load(block))
+    pipeline_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def test_the_models_are_the_stages_that_publish_predictions_and_metrics():
+    found = pipeline.models(DOC.parent.parent / "dvc.yaml")
+    assert found["bilstm"] == ("data/predictions/bilstm.csv", "metrics/evaluate.json")
+    assert set(found) == {"bilstm", "baseline", "nbsvm"}
+
+
+def test_the_worked_example_adds_a_variant_that_alone_runs_and_shows_up_everywhere(workspace):
+    commands, stage_block, params_block = worked_example()
+    for command in commands:
+        run(workspace, "bash", "-c", command)
+    add_stage(workspace, stage_block)
+    with (workspace / "params.yaml").open("a") as file:
+        file.write("\n" + params_block)
+
+    assert stages_run(dvc(workspace, "repro")) == ["check_params", "nbsvm_tri"]
+    assert "up to date" in dvc(workspace, "status").stdout
+    assert (workspace / "metrics/plots/nbsvm_tri/roc.csv").is_file()
+
+    models = make(workspace, "models").stdout
+    assert "| nbsvm (base) vs nbsvm_tri (head) |" in models
+    assert "| bilstm (base) vs nbsvm_tri (head) |" in models
+    assert (workspace / "dvc_plots/roc-every-model.png").stat().st_size > 1000
+
+    report = run(workspace, sys.executable, "-m", "sentiment.report", "--base", "HEAD").stdout
+    assert "- **nbsvm_tri**: new in this branch" in report
+
+
+def test_a_new_key_in_one_stages_section_stales_only_that_stage(workspace):
+    script = workspace / "stages/baseline.py"
+    text = script.read_text()
+    text = text.replace('PARAMS = {\n', 'PARAMS = {\n    "note": params.text(),\n', 1)
+    text = text.replace("params.read_section(SECTION, PARAMS)",
+                        "params.read_section(SECTION, PARAMS)\n    p.pop(\"note\")", 1)
+    script.write_text(text)
+    params_file = workspace / "params.yaml"
+    params_file.write_text(params_file.read_text().replace("baseline:\n",
+                                                           "baseline:\n  note: trigrams next\n"))
+    assert stages_run(dvc(workspace, "repro")) == ["check_params", "baseline"]
+
+
+def test_two_linear_models_are_paired_when_there_is_no_bilstm(workspace):
+    document = yaml.safe_load((workspace / "dvc.yaml").read_text())
+    del document["stages"]["evaluate"]  # a repo of linear models only
+    (workspace / "dvc.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    models = subprocess.run([sys.executable, "-m", "sentiment.report", "--models"],
+                            cwd=workspace, capture_output=True, text=True, check=True).stdout
+    assert "| baseline (base) vs nbsvm (head) |" in models
+    assert "bilstm" not in models

@@ -3,6 +3,7 @@ remote; CI is a fresh clone of the PR's head commit with an empty cache; the bas
 moves on after the branch was reproduced; results reproduced but never pushed; stale
 results; a remote it has no credentials for; and the workflow routing forks away."""
 
+import os
 import shutil
 import subprocess
 import sys
@@ -270,6 +271,45 @@ def test_the_docs_gate_fails_closed_and_reads_20000_paths(tmp_path):
     assert gate_says("code-first", ["a.py", *many]) == "true"  # grep stops early: no SIGPIPE
     assert gate_says("code-last", [*many, "zz/code.py"]) == "true"
     assert run(repo, gate[0], "no-such-base").stdout.strip() == "true"  # an error: code
+
+
+def test_the_gate_is_the_base_branchs_and_moved_or_deleted_code_is_code(tmp_path):
+    root = WORKFLOWS.parent.parent
+    (step,) = [s["run"] for s in yaml.safe_load((WORKFLOWS / "pr-report.yml").read_text())[
+        "jobs"]["changes"]["steps"] if "changed-code" in s.get("run", "")]
+    repo = tmp_path / "repo"
+    (repo / ".ci").mkdir(parents=True)
+    shutil.copy(root / ".ci/changed-code", repo / ".ci/changed-code")
+    (repo / "stages").mkdir()
+    (repo / "stages/train.py").write_text("code\n")
+    run(repo, "git", "init", "-q", "-b", "main")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "base")
+    run(repo, "git", "update-ref", "refs/remotes/origin/main", "main")
+
+    def gate_says(branch, change):
+        run(repo, "git", "checkout", "-q", "-b", branch, "main")
+        change()
+        run(repo, "git", "add", "-A")
+        run(repo, "git", "commit", "-qm", branch)
+        out = tmp_path / f"{branch}.out"
+        env = {**os.environ, "BASE_REF": "main", "RUNNER_TEMP": str(tmp_path),
+               "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}
+        subprocess.run(["bash", "-e", "-c", step], cwd=repo, env=env, check=True)
+        return out.read_text().strip()
+
+    def talk_round():  # the PR's own gate would say "docs only"
+        (repo / ".ci/changed-code").write_text("#!/bin/sh\necho false\n")
+        (repo / "stages/train.py").write_text("broken\n")
+
+    assert gate_says("lying-gate", talk_round) == "code=true"
+    def move():
+        (repo / "docs").mkdir()
+        run(repo, "git", "mv", "stages/train.py", "docs/train.py")
+
+    assert gate_says("moved", move) == "code=true"
+    assert gate_says("deleted", lambda: (repo / "stages/train.py").unlink()) == "code=true"
+    assert gate_says("docs", lambda: (repo / "docs.md").write_text("x")) == "code=false"
 
 
 def test_the_comment_is_the_bots_own_across_pages_never_a_strangers(tmp_path):

@@ -17,7 +17,47 @@ import time
 import numpy as np
 
 from benchmarks.common import report
-from benchmarks.train import EpochTimer, arrays, params
+
+DEFAULT = {"units": 256, "batch_size": 64, "learning_rate": 1e-4}
+CPU_PRESET = {"units": 32, "batch_size": 128, "learning_rate": 1e-3}
+
+
+def params(preset: bool, epochs: int) -> dict:
+    import yaml
+
+    p = yaml.safe_load(open("params.yaml"))["train"]
+    p.update(CPU_PRESET if preset else DEFAULT)
+    p["epochs"] = epochs
+    return p
+
+
+
+def arrays(samples: int, max_seq: int, max_vocab: int, dim: int):
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, max_vocab, size=(samples, max_seq)).astype(np.int32)
+    y = rng.integers(0, 2, size=samples).astype(np.int64)
+    matrix = rng.normal(0, 0.1, size=(max_vocab, dim)).astype(np.float32)
+    return x, y, matrix
+
+
+
+class EpochTimer:
+    """Keras callback recording each epoch's wall time."""
+
+    def __init__(self):
+        import keras
+
+        class _Timer(keras.callbacks.Callback):
+            def on_epoch_begin(inner, epoch, logs=None):
+                inner.start = time.perf_counter()
+
+            def on_epoch_end(inner, epoch, logs=None):
+                self.times.append(time.perf_counter() - inner.start)
+
+        self.times: list[float] = []
+        self.callback = _Timer()
+
+
 
 
 def step_time(use_cudnn: bool, x: np.ndarray, y: np.ndarray, matrix: np.ndarray) -> float:

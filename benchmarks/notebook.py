@@ -90,7 +90,8 @@ def timed(cmd: list[str], cwd: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--from", dest="source", type=Path, required=True)
+    parser.add_argument("--from", dest="source", type=Path, default=Path("."),
+                        help="a workspace after `dvc repro embed` (default: this one)")
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=2)
@@ -101,13 +102,13 @@ def main() -> None:
     folder = workspace(args.source, args.samples, args.epochs, overrides)
     p = yaml.safe_load((folder / "params.yaml").read_text())["train"]
     times: dict[str, list[float]] = {"notebook": [], "stage": []}
-    curves = []  # the stage's per-epoch losses, full precision: equal on every repeat?
+    curves = []  # the stage's logged metrics, full precision: equal on every repeat?
     for _ in range(args.repeats):
         times["notebook"].append(timed([sys.executable, "-c", NOTEBOOK, json.dumps(p)], folder))
         shutil.rmtree(folder / ".checkpoints", ignore_errors=True)
         times["stage"].append(timed([sys.executable, "-m", "stages.train"], folder))
-        curves.append(sorted((f.name, f.read_text()) for f in (folder / "models/live").rglob("*")
-                             if f.is_file()))
+        logs = (folder / "models/live/plots/metrics").rglob("*.tsv")
+        curves.append(sorted((f.name, f.read_text()) for f in logs if "seconds" not in f.name))
         print(json.dumps(times), flush=True)
     shutil.rmtree(folder)
     best = {side: min(t) for side, t in times.items()}

@@ -132,19 +132,18 @@ def strategy_scope(distribute: str, devices: list[str] | None = None) -> Iterato
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:
-    """Same seed, same result: seeds Python/NumPy and the backend and, on a GPU when asked,
-    turns on op determinism (deterministic cuDNN kernels; a run stops on an op that has
-    none). `train.deterministic: false` trades repeatable bytes for speed there.
+    """Same seed, same result: seeds Python/NumPy and the backend and, if asked, turns on op
+    determinism (TensorFlow's; cuDNN's deterministic kernels under torch).
 
-    On a CPU, TensorFlow's op determinism is left off: the CPU kernels this model uses give
-    the same bytes run after run without it (tested: two trainings, identical metrics and
-    curve; on the real data, identical DVCLive logs), and it cost the stage its parity with
-    the notebook's own `fit` (docs/benchmarks.md). GPU results still differ from CPU ones.
+    Op determinism costs some speed (notably on GPUs, where it also picks deterministic
+    cuDNN kernels, and stops a run on an op that has none); `train.deterministic: false`
+    lets a GPU box trade repeatable bytes for speed. On a CPU its cost was not measurable
+    (docs/benchmarks.md). GPU results still differ from CPU ones.
     """
     import keras
 
     keras.utils.set_random_seed(seed)
-    if not (deterministic and gpu_names()):
+    if not deterministic:
         return
     if keras.backend.backend() == "tensorflow":
         import tensorflow as tf
@@ -228,6 +227,28 @@ def check_fingerprint(recorded_path: str, model_path: str, *paths: str) -> None:
                 f"{name} is not from the run that wrote {recorded_path} (its SHA-256 "
                 f"differs): {fix}"
             )
+
+
+def save_model(net, path: str | Path) -> None:
+    """`net.save`, then the same bytes for the same weights: Keras writes the save time into
+    the `.keras` zip (metadata.json's `date_saved`, the weights entry's timestamp), which
+    would change the file, dvc.lock and everything downstream on every re-run of train."""
+    import json
+    import zipfile
+
+    path = Path(path)
+    net.save(path)
+    with zipfile.ZipFile(path) as archive:
+        entries = [(info, archive.read(info)) for info in archive.infolist()]
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w") as archive:
+        for info, data in entries:
+            if info.filename == "metadata.json":
+                metadata = json.loads(data)
+                metadata.pop("date_saved", None)
+                data = json.dumps(metadata).encode()
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
+            archive.writestr(fixed, data)
 
 
 def load_model(path: str):

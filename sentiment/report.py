@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment import evaluation, params, pipeline, stats
-from sentiment.io import JSONProblem, PipelineError, parse_json
+from sentiment.io import JSONProblem, PipelineError, file_digest, parse_json
 
 SEED_KEY = "train.seed"
 
@@ -104,12 +104,30 @@ def _where(path: str, rev: str | None) -> str:
     return path if rev is None else f"{path} at {rev[:12]}"
 
 
+def check_locked(path: str) -> None:
+    """The workspace's file must be the one dvc.lock names: after a branch switch or a pull
+    without `dvc checkout`, another run's predictions would be compared as this one's."""
+    from sentiment import provenance
+
+    for stage in provenance.read_lock().values():
+        for out in stage.get("outs") or [] if isinstance(stage, dict) else []:
+            if isinstance(out, dict) and out.get("path") == path and out.get("md5"):
+                if file_digest(path, "md5").hexdigest() != out["md5"]:
+                    raise PipelineError(
+                        f"{path} is not the one dvc.lock names (its MD5 differs): "
+                        f"`dvc checkout {path}` (or `dvc pull`) first, or `dvc repro` to make it"
+                    )
+                return
+
+
 def predictions_at(path: str, rev: str | None):
     import io
 
     content = read_at(path, rev)
     if content is None:
         return None
+    if rev is None:
+        check_locked(path)
     return evaluation.read_predictions(io.StringIO(content), _where(path, rev))
 
 

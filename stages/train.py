@@ -66,7 +66,7 @@ def main() -> None:
             x, y, matrix, str(live), **p,
             checkpoint_dir=resume_from, checkpoint_key=key, curve=CURVE,
         )
-        net.save(out("models/model.keras"))
+        model.save_model(net, out("models/model.keras"))  # same weights, same bytes
         # the model's own hash with its vocabulary's: evaluate and predict refuse any mix
         bound = model.fingerprint(out("models/model.keras"), *INPUTS[3:])
         write_json(out("models/fingerprint.json"), bound)

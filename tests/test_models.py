@@ -77,3 +77,16 @@ def test_two_linear_models_are_paired_when_there_is_no_bilstm(workspace):
                             cwd=workspace, capture_output=True, text=True, check=True).stdout
     assert "| baseline (base) vs nbsvm (head) |" in models
     assert "bilstm" not in models
+
+
+def test_predictions_that_are_not_the_ones_dvc_lock_names_are_refused(workspace):
+    predictions = workspace / "data/predictions/nbsvm.csv"
+    rows = predictions.read_text().splitlines()
+    predictions.write_text("\n".join([rows[0], *reversed(rows[1:])]) + "\n")  # another file
+    models = subprocess.run([sys.executable, "-m", "sentiment.report", "--models"],
+                            cwd=workspace, capture_output=True, text=True)
+    assert models.returncode != 0
+    assert models.stderr.strip().splitlines() == [
+        "report: error: data/predictions/nbsvm.csv is not the one dvc.lock names (its MD5 "
+        "differs): `dvc checkout data/predictions/nbsvm.csv` (or `dvc pull`) first, or "
+        "`dvc repro` to make it"]

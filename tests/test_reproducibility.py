@@ -33,12 +33,28 @@ def test_prepare_encode_embed_rewrite_identical_bytes(workspace):
     assert "up to date" in dvc(workspace, "status").stdout
 
 
-def test_training_twice_on_the_cpu_gives_identical_metrics(workspace):
+def locked_hashes(workspace) -> dict:
+    """Every output's hash in dvc.lock but the ones holding wall times."""
+    import yaml
+
+    stages = yaml.safe_load((workspace / "dvc.lock").read_text())["stages"]
+    return {out["path"]: out.get("md5") for stage in stages.values()
+            for out in stage.get("outs", [])
+            if out["path"] not in ("metrics/train.json", "models/live")}
+
+
+def test_training_twice_on_the_cpu_gives_identical_metrics_and_model_bytes(workspace):
     before = (workspace / "metrics/evaluate.json").read_bytes()
     curve = (workspace / "metrics/plots/training.csv").read_bytes()
+    saved = digests(workspace, ["models/model.keras", "models/fingerprint.json"])
+    lock = locked_hashes(workspace)
     dvc(workspace, "repro", "-f", "-s", "train", "evaluate")
     assert (workspace / "metrics/evaluate.json").read_bytes() == before
     assert (workspace / "metrics/plots/training.csv").read_bytes() == curve
+    # Keras' save time is taken out of the file: same weights, same bytes, same dvc.lock
+    assert digests(workspace, ["models/model.keras", "models/fingerprint.json"]) == saved
+    # (only metrics/train.json and models/live change: they hold each epoch's wall seconds)
+    assert locked_hashes(workspace) == lock
 
 
 def test_going_back_to_a_setting_restores_embed_and_evaluate_from_the_run_cache(workspace):

@@ -18,7 +18,7 @@ export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
 .PHONY: help install lock repro cpu test demo lint report review sweep experiments \
-	job collect bench models publish update results
+	job collect bench models publish update results runs
 
 help: ## list the targets
 	@awk -F':.*## ' '/^[a-z][a-z-]*:.*## /{printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -118,6 +118,9 @@ collect: install ## pull this commit's experiments from origin (not rerun) and p
 
 experiments: install ## this commit's experiments grouped by params, mean ± std over seeds (MODEL=name)
 	python -m sentiment.report --experiments $(if $(MODEL),--model $(MODEL))
+
+runs: install ## each experiment in a row: the params that vary, each model's accuracy (95% CI)
+	python -m sentiment.report --runs
 
 models: install ## every two models of dvc.yaml paired on the same reviews; a chart of all ROC curves
 	python -m sentiment.report --models

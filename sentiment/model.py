@@ -229,10 +229,22 @@ def check_fingerprint(recorded_path: str, model_path: str, *paths: str) -> None:
             )
 
 
+def _renumbered(config: Any, ids: dict[int, int]) -> Any:
+    """`shared_object_id`s (Python object addresses, new in every process) numbered in the
+    order they appear, the same number for the same object."""
+    if isinstance(config, dict):
+        return {k: ids.setdefault(v, len(ids) + 1) if k == "shared_object_id"
+                else _renumbered(v, ids) for k, v in config.items()}
+    if isinstance(config, list):
+        return [_renumbered(v, ids) for v in config]
+    return config
+
+
 def save_model(net, path: str | Path) -> None:
-    """`net.save`, then the same bytes for the same weights: Keras writes the save time into
-    the `.keras` zip (metadata.json's `date_saved`, the weights entry's timestamp), which
-    would change the file, dvc.lock and everything downstream on every re-run of train."""
+    """`net.save`, then the same bytes for the same weights: Keras writes the save time
+    (metadata.json's `date_saved`, the weights entry's timestamp) and object addresses
+    (config.json's `shared_object_id`) into the `.keras` zip, which would change the file,
+    dvc.lock and everything downstream on every re-run of train."""
     import json
     import zipfile
 
@@ -246,6 +258,8 @@ def save_model(net, path: str | Path) -> None:
                 metadata = json.loads(data)
                 metadata.pop("date_saved", None)
                 data = json.dumps(metadata).encode()
+            elif info.filename == "config.json":
+                data = json.dumps(_renumbered(json.loads(data), {})).encode()
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type, fixed.external_attr = info.compress_type, info.external_attr
             archive.writestr(fixed, data)

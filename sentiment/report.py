@@ -524,17 +524,49 @@ def experiments_table(model: str | None = None) -> str:
     )
 
 
+def runs_table() -> str:
+    """One row per experiment of this commit, narrow enough for a terminal: the params
+    that vary between them and each model's test accuracy with its 95% interval."""
+    import dvc.api
+
+    rows = [r for r in dvc.api.exp_show() if r.get("State") in (None, "Success")]
+    keys = [k for k in dict.fromkeys(k for r in rows for k in param_keys(r))
+            if len({_value(r.get(k)) for r in rows}) > 1]
+    found = {m: f for m, (_, f) in models().items()
+             if any(_is_fraction(r.get(f"{f}:accuracy")) for r in rows)}
+    lines = ["| experiment | " + " | ".join([*keys, *(f"{m} acc % (95% CI)" for m in found)])
+             + " |", "|---" * (1 + len(keys) + len(found)) + "|"]
+    for r in rows:
+        cells = [_value(r.get(k)) for k in keys]
+        for metrics in found.values():
+            acc, low, high = (r.get(f"{metrics}:{k}") for k in
+                              ("accuracy", "accuracy_ci.low", "accuracy_ci.high"))
+            if not _is_fraction(acc):
+                cells.append("—")
+            elif _is_fraction(low) and _is_fraction(high):
+                cells.append(f"{_pct(acc)} ({_pct(low)}–{_pct(high)})")
+            else:
+                cells.append(_pct(acc))
+        name = r.get("Experiment") or (r["rev"] if len(r["rev"]) < 40 else r["rev"][:7])
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     what = parser.add_mutually_exclusive_group()
     what.add_argument("--base", default="main", help="Git revision to compare against")
     what.add_argument("--experiments", action="store_true", help="seed-grouped experiments table")
     what.add_argument("--models", action="store_true", help="every two models, paired")
+    what.add_argument("--runs", action="store_true",
+                      help="each experiment: the params that vary, each model's accuracy")
     parser.add_argument("--model", help="--models: only this one's pairs; --experiments: the "
                         "model whose accuracy groups are compared (default: the first run)")
     args = parser.parse_args()
     try:
-        if args.models:
+        if args.runs:
+            print(runs_table())
+        elif args.models:
             print(models_table(args.model))
             chart = roc_overlay(Path("dvc_plots/roc-every-model.png"))
             print(f"\nEvery model's ROC curve: {chart}" if chart else "")

@@ -111,7 +111,8 @@ def test_matrix_that_disagrees_with_the_vocabulary_names_embed(workspace):
 
 
 def test_killed_training_keeps_the_previous_model_and_repro_recovers(workspace):
-    set_params(workspace, "train", learning_rate=0.002)
+    # enough epochs that a loaded machine cannot finish them before the signal lands
+    set_params(workspace, "train", learning_rate=0.002, epochs=12)
     before = snapshot(workspace)
     process = subprocess.Popen(
         [sys.executable, "-m", "stages.train"],

@@ -90,3 +90,11 @@ def test_predictions_that_are_not_the_ones_dvc_lock_names_are_refused(workspace)
         "report: error: data/predictions/nbsvm.csv is not the one dvc.lock names (its MD5 "
         "differs): `dvc checkout data/predictions/nbsvm.csv` (or `dvc pull`) first, or "
         "`dvc repro` to make it"]
+
+
+def test_make_runs_is_one_narrow_row_per_experiment_with_every_models_interval(workspace):
+    table = make(workspace, "runs").stdout.strip().splitlines()
+    assert table[0] == ("| experiment | bilstm acc % (95% CI) | baseline acc % (95% CI) "
+                        "| nbsvm acc % (95% CI) |")  # no param varies between these rows
+    workspace_row = next(row for row in table if row.startswith("| workspace |"))
+    assert workspace_row.count("–") == 3 and max(len(row) for row in table) < 120

@@ -46,7 +46,8 @@ def fork_pr(github, tmp_path, change) -> tuple[Path, dict]:
     change(fork)
     run(fork, "git", "add", "-A")
     run(fork, "git", "commit", "-qm", "a fork's change")
-    run(fork, "git", "push", "-q", str(origin), "HEAD:refs/pull/5/head")  # as GitHub keeps it
+    # as GitHub keeps a PR's head (forced: each test here is its own PR #5 on one origin)
+    run(fork, "git", "push", "-qf", str(origin), "HEAD:refs/pull/5/head")
     env = install_fake_gh(tmp_path / "gh")
     serve(env, "repos/team/imdb/pulls/5",
           {"base": {"ref": "main"}, "head": {"sha": sha(fork, "HEAD")}})

@@ -34,8 +34,15 @@ def status_block(text: str) -> str:
     return f"{STATUS_START}\n{text}\n{STATUS_END}"
 
 
+def code(text: object, limit: int = 80) -> str:
+    """`text` as an inline code span nothing in it can end: a PR's names (params keys,
+    paths) may hold backticks, line breaks, HTML, links or @mentions, which stay literal."""
+    shown = "".join(c if c.isprintable() else "?" for c in str(text)).replace("`", "'")
+    return f"`{shown[:limit]}{'…' if len(shown) > limit else ''}`"
+
+
 def conflict_status(base: str, sha: str, files: list[str] | None = None) -> str:
-    where = f" (in {', '.join(f'`{f}`' for f in files)})" if files else ""
+    where = f" (in {', '.join(code(f) for f in files)})" if files else ""
     return (
         f"> **This branch conflicts with `{base}`** (at `{sha[:8]}`){where}. GitHub runs no "
         "check on a conflicted pull request, so the results below are outdated. Resolve it "

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from sentiment import provenance
 from sentiment.io import PipelineError
-from sentiment.refresh import MARKER, conflict_status, status_block
+from sentiment.refresh import MARKER, code, conflict_status, status_block
 
 # What an author commits after `dvc repro` (and what `make publish` stages): the lock, the
 # params the runs used, the Git-kept metrics and plot data, and the .gitignore files DVC
@@ -108,7 +108,7 @@ def pull() -> None:
         )
     missing = _missing_files(result.stderr)
     if missing:
-        shown = ", ".join(f"`{name}`" for name in missing[:3]) + (", …" if len(missing) > 3 else "")
+        shown = ", ".join(code(name) for name in missing[:3]) + (", …" if len(missing) > 3 else "")
         raise PipelineError(
             f"the branch's results are not on the remote ({len(missing)} "
             f"file{'s' if len(missing) != 1 else ''} missing: "
@@ -146,7 +146,7 @@ def stale_changes() -> dict[str, list[tuple[str, str]]]:
 def stale_comment(changes: dict[str, list[tuple[str, str]]]) -> str:
     def names(kind: str) -> str:
         found = sorted({name for pairs in changes.values() for k, name in pairs if k == kind})
-        return ", ".join(f"`{name}`" for name in found)
+        return ", ".join(code(name) for name in found)
 
     lines = [
         MARKER,
@@ -155,7 +155,7 @@ def stale_comment(changes: dict[str, list[tuple[str, str]]]) -> str:
         "This commit's `dvc.lock` does not match its code and params: its metrics were not "
         "produced by them, so there is nothing to review yet.",
         "",
-        "- stages to re-run: " + ", ".join(f"`{s}`" for s in changes) + " (and what follows them)",
+        "- stages to re-run: " + ", ".join(code(s) for s in changes) + " (and what follows them)",
     ]
     for kind, label in (
         ("param", "params changed"),
@@ -193,7 +193,7 @@ def lock_comment(problems: list[str]) -> str:
         "`dvc.lock` records params that did not make these outputs (`params.yaml` was "
         "edited as a stage finished, before DVC wrote the lock):",
         "",
-        *[f"- {problem}" for problem in problems],
+        *[f"- {code(problem, 300)}" for problem in problems],
         "",
         "Re-run those stages with `dvc repro -f -s <stage>` (their outputs then match the "
         "lock), `dvc repro`, then " + PUBLISH + ".",

@@ -372,3 +372,16 @@ def test_an_out_path_that_is_a_file_is_one_line(tmp_path, capsys):
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line == f"review: error: --out {taken} is a file: name a folder"
     assert taken.read_text() == "mine"
+
+
+def test_a_prs_names_stay_inside_their_code_spans_in_the_comment():
+    from sentiment.review import lock_comment, stale_comment
+
+    hostile = "a`b\n<img src=x> @team [x](https://evil.example) ``"
+    comment = stale_comment({"train`x": [("param", hostile), ("dep", hostile)]})
+    comment += lock_comment([f"train: dvc.lock records {hostile}=1 (made with 2)"])
+    for line in comment.splitlines():
+        assert line.count("`") % 2 == 0  # every span closed: nothing of the names is live
+    spans = [s for line in comment.splitlines() for s in line.split("`")[1::2]]
+    assert "a'b?<img src=x> @team [x](https://evil.example) ''" in spans
+    assert "\n<img" not in comment

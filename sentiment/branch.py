@@ -79,7 +79,10 @@ def update(base: str, push: bool = True) -> str:
     remote = base.split("/", 1)[0] if "/" in base else None
     if remote and remote in run("git", "remote").stdout.split():
         run("git", "fetch", "-q", remote)
+    before = run("git", "rev-parse", "HEAD").stdout.strip()
     merged = run("git", "merge", "--no-ff", "--no-edit", base, check=False)
+    if merged.returncode == 0 and run("git", "rev-parse", "HEAD").stdout.strip() == before:
+        return f"update: nothing to merge: this branch already has everything of {base}"
     if merged.returncode != 0:
         files = conflicted()
         if not files:

@@ -385,3 +385,21 @@ def test_a_prs_names_stay_inside_their_code_spans_in_the_comment():
     spans = [s for line in comment.splitlines() for s in line.split("`")[1::2]]
     assert "a'b?<img src=x> @team [x](https://evil.example) ''" in spans
     assert "\n<img" not in comment
+
+
+def test_make_update_says_nothing_to_merge_and_changes_nothing_when_the_base_is_in(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run(repo, "git", "init", "-q", "-b", "main")
+    (repo / "a.txt").write_text("a\n")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "start")
+    run(repo, "git", "checkout", "-q", "-b", "pr")
+    (repo / "b.txt").write_text("b\n")
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-qm", "a change")
+    head = sha(repo, "HEAD")
+    result = run(repo, sys.executable, "-m", "sentiment.branch", "update", "--base", "main")
+    assert result.stdout.strip() == (
+        "update: nothing to merge: this branch already has everything of main")
+    assert sha(repo, "HEAD") == head  # no merge commit, no re-lock, nothing pushed

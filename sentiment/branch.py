@@ -8,8 +8,10 @@ files DVC writes beside its outputs. The review then finds everything it needs.
 metrics/, DVC's .gitignore files) are resolved by re-locking: this branch's side is taken
 and `dvc repro` re-runs only the stages the merge made stale (the run-cache restores any
 that some machine already ran and pushed). Then it publishes, commits and pushes both the
-results and the merge. A conflict in code or params is left for a person: it stops,
-naming the files.
+results and the merge, where a plain `git push` of the branch goes (its upstream; for a
+branch `gh pr checkout` made from a fork's PR, the fork's PR branch it names by URL; for a
+new branch, the base's remote). A conflict in code or params is left for a person: it
+stops, naming the files. When the base is already merged it says so and does nothing.
 
     python -m sentiment.branch publish                     # or: make publish
     python -m sentiment.branch update --base origin/main   # or: make update BASE=origin/main
@@ -102,16 +104,29 @@ def update(base: str, push: bool = True) -> str:
     publish()
     if run("git", "diff", "--cached", "--quiet", check=False).returncode != 0:
         run("git", "commit", "-q", "-m", f"Re-lock after merging {base}")
-    if push:
-        upstream = run("git", "rev-parse", "--abbrev-ref", "@{upstream}", check=False)
-        if upstream.returncode == 0 or not remote:
-            run("git", "push", "-q")
-        else:  # no upstream yet: the base's remote, under this branch's name
-            run("git", "push", "-q", "-u", remote, "HEAD")
+    where = push_target(remote) if push else None
+    if where:
+        run("git", "push", "-q", *where)
     head = run("git", "rev-parse", "--short", "HEAD").stdout.strip()
     return f"update: merged {base}, re-locked and published at {head}" + (
-        ", pushed" if push else ""
+        f", pushed ({' '.join(where) or 'git push'})" if push else ""
     )
+
+
+def push_target(base_remote: str | None) -> list[str]:
+    """Where a plain `git push` of this branch goes, as `git push` arguments. A branch that
+    `gh pr checkout` made for a fork's PR names the fork by URL and has no upstream ref:
+    its commits go there, to the PR's branch, never as a new branch of the base's remote."""
+    if run("git", "rev-parse", "--abbrev-ref", "@{upstream}", check=False).returncode == 0:
+        return []
+    branch = run("git", "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
+    remote = run("git", "config", f"branch.{branch}.remote", check=False).stdout.strip()
+    merge = run("git", "config", f"branch.{branch}.merge", check=False).stdout.strip()
+    if remote and merge:
+        return [remote, f"HEAD:{merge}"]
+    if base_remote:  # a new branch: the base's remote, under this branch's name
+        return ["-u", base_remote, "HEAD"]
+    return []
 
 
 def main() -> None:

@@ -159,3 +159,31 @@ def test_a_base_branch_name_is_never_run_as_shell_text(github, tmp_path):
     assert result.returncode != 0
     assert not (clone / "pwned").exists()
     assert hostile in (clone / "review/comment.md").read_text()  # taken as a name, verbatim
+
+
+def test_make_update_on_a_gh_pr_checkout_branch_pushes_to_the_prs_own_branch(
+    github, developer, tmp_path
+):
+    origin, _ = github
+    fork = tmp_path / "fork.git"  # the contributor's fork, holding the PR's branch `pr`
+    run(tmp_path, "git", "clone", "-q", "--bare", str(origin), str(fork))
+    switch(developer, "-b", "newbase", "main")
+    (developer / "NOTES.md").write_text("the base moves on\n")
+    run(developer, "git", "add", "NOTES.md")
+    run(developer, "git", "commit", "-qm", "the base moves on")
+    # what `gh pr checkout N` leaves for a fork's PR: the fork by URL, no upstream ref
+    run(developer, "git", "fetch", "-q", str(fork), "refs/heads/pr:gh-pr")
+    run(developer, "git", "checkout", "-q", "gh-pr")
+    dvc(developer, "pull")  # the PR's results, from the remote its author pushed them to
+    run(developer, "git", "config", "branch.gh-pr.remote", str(fork))
+    run(developer, "git", "config", "branch.gh-pr.merge", "refs/heads/pr")
+    upstream_refs = run(tmp_path, "git", "ls-remote", str(origin)).stdout
+    updated = subprocess.run(
+        [sys.executable, "-m", "sentiment.branch", "update", "--base", "newbase"],
+        cwd=developer, capture_output=True, text=True, env=tool_env(),  # as `make update`
+    )
+    assert updated.returncode == 0, updated.stderr
+    assert f"pushed ({fork} HEAD:refs/heads/pr)" in updated.stdout
+    pushed = run(tmp_path, "git", "--git-dir", str(fork), "rev-parse", "pr").stdout.strip()
+    assert pushed == sha(developer, "HEAD")  # the PR's own branch moved
+    assert run(tmp_path, "git", "ls-remote", str(origin)).stdout == upstream_refs  # untouched

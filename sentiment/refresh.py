@@ -26,8 +26,15 @@ STATUS_START, STATUS_END = "<!-- status -->", "<!-- /status -->"
 BOT = os.environ.get("BOT_LOGIN", "github-actions[bot]")
 
 
-def update_command(base: str) -> str:
-    return f"`make update BASE=origin/{base}`"
+def update_command(base: str, number: int | None = None, fork: bool = False) -> str:
+    """The command that brings `base` in. A fork's PR: a maintainer's `gh pr checkout`
+    branch pushes to the fork's PR branch; in the fork's own clone `origin` is the fork."""
+    command = f"`make update BASE=origin/{base}`"
+    if not fork:
+        return command
+    return (f"`gh pr checkout {number}` then {command} (it pushes to the fork's PR branch); "
+            f"in the fork's own clone, with this repository as the remote `upstream`, "
+            f"`make update BASE=upstream/{base}`")
 
 
 def status_block(text: str) -> str:
@@ -41,22 +48,24 @@ def code(text: object, limit: int = 80) -> str:
     return f"`{shown[:limit]}{'…' if len(shown) > limit else ''}`"
 
 
-def conflict_status(base: str, sha: str, files: list[str] | None = None) -> str:
+def conflict_status(base: str, sha: str, files: list[str] | None = None,
+                    number: int | None = None, fork: bool = False) -> str:
     where = f" (in {', '.join(code(f) for f in files)})" if files else ""
     return (
         f"> **This branch conflicts with `{base}`** (at `{sha[:8]}`){where}. GitHub runs no "
         "check on a conflicted pull request, so the results below are outdated. Resolve it "
-        f"with {update_command(base)}: it merges `{base}`, re-locks (`dvc repro` re-runs only "
-        "what the merge made stale, the rest comes from the run-cache), and pushes the "
+        f"with {update_command(base, number, fork)}: it merges `{base}`, re-locks (`dvc "
+        "repro` re-runs only what the merge made stale, the rest comes from the run-cache), "
+        "and pushes the "
         "results and the commit; the review then runs again."
     )
 
 
-def moved_status(base: str, sha: str) -> str:
+def moved_status(base: str, sha: str, number: int | None = None, fork: bool = False) -> str:
     return (
         f"> `{base}` moved to `{sha[:8]}` since this review; the branch still merges "
         "cleanly, and the comparison below (against the merge-base) still holds. To compare "
-        f"with `{base}`'s newest results, {update_command(base)}."
+        f"with `{base}`'s newest results, {update_command(base, number, fork)}."
     )
 
 
@@ -90,7 +99,8 @@ def json_lines(text: str) -> list:
 
 def open_pulls(repo: str, base: str) -> list[dict]:
     query = f"repos/{repo}/pulls?state=open&base={base}&per_page=100"
-    return json_lines(gh("api", "--paginate", query, "--jq", ".[] | {number}"))
+    fork = '((.head.repo.full_name // "") != (.base.repo.full_name // ""))'
+    return json_lines(gh("api", "--paginate", query, "--jq", f".[] | {{number, fork: {fork}}}"))
 
 
 def mergeable(repo: str, number: int, tries: int = 4, wait: float = 5.0) -> bool | None:
@@ -130,14 +140,14 @@ def refresh(repo: str, base: str, sha: str, wait: float = 5.0) -> list[str]:
     """Rewrite each open PR's status; returns one line per PR saying what was done."""
     done = []
     for pull in open_pulls(repo, base):
-        number = pull["number"]
+        number, fork = pull["number"], pull.get("fork") is True
         merges = mergeable(repo, number, wait=wait)
         status = (
             pending_status(base, sha)
             if merges is None
-            else moved_status(base, sha)
+            else moved_status(base, sha, number, fork)
             if merges
-            else conflict_status(base, sha)
+            else conflict_status(base, sha, None, number, fork)
         )
         comment = review_comment(repo, number)
         if comment is None and merges is not False:

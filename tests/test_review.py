@@ -343,7 +343,9 @@ def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
     env = install_fake_gh(tmp_path)
     monkeypatch.setenv("PATH", env["PATH"])
     monkeypatch.setenv("FAKE_GH_STATE", env["FAKE_GH_STATE"])
-    serve(env, "repos/team/imdb/pulls", [{"number": 7}], [{"number": 8}, {"number": 9}])
+    here, fork = {"repo": {"full_name": "team/imdb"}}, {"repo": {"full_name": "alice/imdb"}}
+    serve(env, "repos/team/imdb/pulls", [{"number": 7, "head": here, "base": here}],
+          [{"number": 8, "head": fork, "base": here}, {"number": 9, "head": here, "base": here}])
     serve(env, "repos/team/imdb/pulls/7", {"mergeable": False})
     serve(env, "repos/team/imdb/pulls/8", {"mergeable": True})
     serve(env, "repos/team/imdb/pulls/9", {"mergeable": True})
@@ -360,7 +362,11 @@ def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
     assert "**This branch conflicts with `main`** (at `bbbbbbbb`)" in conflicted
     assert "`make update BASE=origin/main`" in conflicted
     assert conflicted.endswith("\n## R\n") and "Reviewed `aaaa`" not in conflicted
-    assert "still merges cleanly" in patched["repos/team/imdb/issues/comments/80"]
+    assert "gh pr checkout" not in conflicted
+    moved = patched["repos/team/imdb/issues/comments/80"]  # a fork's PR: steps that work there
+    assert "still merges cleanly" in moved
+    assert "`gh pr checkout 8` then `make update BASE=origin/main`" in moved
+    assert "`make update BASE=upstream/main`" in moved
 
 
 def test_an_out_path_that_is_a_file_is_one_line(tmp_path, capsys):

@@ -60,6 +60,33 @@ def dvc(*args: str) -> subprocess.CompletedProcess:
     )
 
 
+# What DVC parses of a PR's commit, bounded before DVC sees it: sizes, and YAML aliases
+# (a "billion laughs" document is a few lines that expand without end when read).
+YAML_BOUNDS = {"dvc.yaml": 1 << 20, "params.yaml": 1 << 20, "dvc.lock": 16 << 20}
+MAX_ALIASES = 64
+
+
+def yaml_problem() -> str | None:
+    """The first of the commit's pipeline YAML files that is too large or leans on
+    aliases, in one line; None when all are within bounds."""
+    import yaml
+
+    for name, limit in YAML_BOUNDS.items():
+        path = Path(name)
+        if not path.is_file():
+            continue
+        if path.stat().st_size > limit:
+            return f"{name} is larger than {limit // 2**20} MiB"
+        try:
+            aliases = sum(isinstance(e, yaml.AliasEvent)
+                          for e in yaml.parse(path.read_text(encoding="utf-8")))
+        except (yaml.YAMLError, UnicodeDecodeError):
+            continue  # not YAML: DVC names it itself
+        if aliases > MAX_ALIASES:
+            return f"{name} uses {aliases} YAML aliases (at most {MAX_ALIASES} are read)"
+    return None
+
+
 def committed_symlinks() -> list[str]:
     """The commit's symbolic links, by a printable form of their names. A link can point
     anywhere on the runner (a credentials file, /dev/zero), so a review reads none."""
@@ -309,6 +336,12 @@ def review(rev: str, out: Path) -> int:
                 f"this commit holds symbolic links ({shown}), which can point at any file of "
                 "the machine that reviews it, so nothing of it was read: commit the files "
                 "themselves instead of links, and push again"
+            )
+        too_big = yaml_problem()
+        if too_big:
+            raise PipelineError(
+                f"this commit's {too_big}, so nothing of it was read: DVC would expand it "
+                "without bound; write the values out (DVC itself writes no aliases)"
             )
         if not Path("dvc.lock").exists():
             raise PipelineError(

@@ -409,3 +409,22 @@ def test_make_update_says_nothing_to_merge_and_changes_nothing_when_the_base_is_
     assert result.stdout.strip() == (
         "update: nothing to merge: this branch already has everything of main")
     assert sha(repo, "HEAD") == head  # no merge commit, no re-lock, nothing pushed
+
+
+def test_a_yaml_bomb_in_a_prs_pipeline_files_is_refused_before_dvc_reads_it(tmp_path,
+                                                                            monkeypatch):
+    from sentiment import review
+
+    monkeypatch.chdir(tmp_path)
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for name, previous in zip("bcdefghi", "abcdefgh"):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    (tmp_path / "params.yaml").write_text("\n".join(lines) + "\n")  # 9**9 strings expanded
+    assert review.yaml_problem() == "params.yaml uses 72 YAML aliases (at most 64 are read)"
+    assert review.review("origin/main", tmp_path / "out") == 1
+    comment = (tmp_path / "out/comment.md").read_text()
+    assert "This commit's params.yaml uses 72 YAML aliases" in comment
+    assert "nothing of it was read" in comment
+    (tmp_path / "params.yaml").write_text("train:\n  units: 8\n")
+    (tmp_path / "dvc.lock").write_bytes(b"x" * (16 * 2**20 + 1))
+    assert review.yaml_problem() == "dvc.lock is larger than 16 MiB"

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import sys
 
 from conftest import dvc, run, stages_run
 from test_pipeline import set_params
@@ -99,6 +100,12 @@ def test_push_then_fresh_clone_pull_is_up_to_date_and_reruns_nothing(workspace, 
     ran = stages_run(dvc(fresh, "repro", "--pull", "--allow-missing"))
     assert ran == ["check_params", "train", "evaluate"]
     assert (fresh / "data/encoded/x_train.npy").is_file()  # pulled, not recomputed
+    # --allow-missing leaves what no stale stage needed unpulled; `dvc pull` fetches it (the
+    # remote has it: nothing recomputed), and the workspace is then publishable
+    dvc(fresh, "pull")
+    published = run(fresh, sys.executable, "-m", "sentiment.branch", "publish")
+    assert "publish: pushed to the DVC remote" in published.stdout
+    assert stages_run(dvc(fresh, "repro")) == []
 
 
 def test_exp_run_set_param_shows_in_exp_show_and_diff(workspace):

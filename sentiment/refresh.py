@@ -61,11 +61,15 @@ def conflict_status(base: str, sha: str, files: list[str] | None = None,
     )
 
 
-def moved_status(base: str, sha: str, number: int | None = None, fork: bool = False) -> str:
+def moved_status(base: str, sha: str, number: int | None = None, fork: bool = False,
+                 compared: bool = True) -> str:
+    """`compared`: the comment below holds a comparison (not a stale or failed review)."""
+    holds = (", and the comparison below (against the merge-base) still holds" if compared
+             else "")
     return (
         f"> `{base}` moved to `{sha[:8]}` since this review; the branch still merges "
-        "cleanly, and the comparison below (against the merge-base) still holds. To compare "
-        f"with `{base}`'s newest results, {update_command(base, number, fork)}."
+        f"cleanly{holds}. To compare with `{base}`'s newest results, "
+        f"{update_command(base, number, fork)}."
     )
 
 
@@ -153,6 +157,8 @@ def refresh(repo: str, base: str, sha: str, wait: float = 5.0) -> list[str]:
         if comment is None and merges is not False:
             done.append(f"#{number}: no review comment yet, still merges: left alone")
             continue
+        if merges and "### Paired comparison" not in comment["body"]:  # stale, failed, first
+            status = moved_status(base, sha, number, fork, compared=False)
         body = with_status(comment["body"] if comment else f"{MARKER}\n", status)
         post(repo, number, comment, body)
         state = {None: "pending", True: "merges", False: "conflicts"}[merges]

@@ -139,7 +139,8 @@ def pull() -> None:
         raise PipelineError(
             f"the branch's results are not on the remote ({len(missing)} "
             f"file{'s' if len(missing) != 1 else ''} missing: "
-            f"{shown}): on the machine that ran `dvc repro`, run `dvc push`"
+            f"{shown}): on the machine that ran `dvc repro`, run `make publish` (`dvc push "
+            "--run-cache`, which the review also pulls)"
         )
     raise PipelineError(f"`dvc pull` failed ({_first_error(result)})")
 
@@ -362,7 +363,9 @@ def review(rev: str, out: Path) -> int:
         stale = stale_changes()
         if stale:
             comment.write_text(stale_comment(stale), encoding="utf-8")
-            raise PipelineError(f"stale stages {', '.join(stale)}: run `dvc repro` and `dvc push`")
+            raise PipelineError(
+                f"stale stages {', '.join(stale)}: run `dvc repro` and `make publish`"
+            )
         lies = provenance.lock_mismatches()
         if lies:
             comment.write_text(lock_comment(lies), encoding="utf-8")

@@ -133,8 +133,9 @@ def test_results_reproduced_but_not_pushed_ask_for_dvc_push(github, developer, t
     (line,) = errors
     assert line.startswith("review: error: the branch's results are not on the remote (")
     assert "`data/predictions/baseline.csv`" in line
-    assert line.endswith("on the machine that ran `dvc repro`, run `dvc push`")
-    assert "run `dvc push`" in comment and "GPU box" not in comment
+    assert line.endswith("on the machine that ran `dvc repro`, run `make publish` (`dvc push "
+                         "--run-cache`, which the review also pulls)")
+    assert "run `make publish`" in comment and "GPU box" not in comment
 
 
 def test_stale_results_name_the_changed_params_and_files_not_check_params(
@@ -149,7 +150,7 @@ def test_stale_results_name_the_changed_params_and_files_not_check_params(
     code, errors, comment, _ = ci_review(github[0], tmp_path, "stale")
     assert code == 1
     assert errors == [
-        "review: error: stale stages train, baseline, nbsvm: run `dvc repro` and `dvc push`"
+        "review: error: stale stages train, baseline, nbsvm: run `dvc repro` and `make publish`"
     ]
     assert comment.splitlines()[1] == "## Results are stale"
     assert "- params changed: `train.epochs`" in comment
@@ -181,7 +182,7 @@ def test_a_remote_without_credentials_or_objects_or_no_remote_fails_in_one_line(
     run(developer, "git", "commit", "-qam", "a remote nobody pushed to")
     run(developer, "git", "push", "-q", "origin", "empty")
     code, errors, comment, _ = ci_review(github[0], tmp_path / "empty", "empty")
-    assert code == 1 and len(errors) == 1 and "run `dvc push`" in errors[0]
+    assert code == 1 and len(errors) == 1 and "run `make publish`" in errors[0]
 
     run(developer, "git", "checkout", "-q", "-b", "none", "pr")
     dvc(developer, "remote", "remove", "storage")
@@ -350,11 +351,13 @@ def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
     serve(env, "repos/team/imdb/pulls/8", {"mergeable": True})
     serve(env, "repos/team/imdb/pulls/9", {"mergeable": True})
     old = f"{MARKER}\n{refresh.status_block('> Reviewed `aaaa` against `origin/main`.')}\n## R\n"
+    stale = old.replace("## R", "## Results are stale")
     bot = {"login": "github-actions[bot]"}
     serve(env, "repos/team/imdb/issues/7/comments", [{"id": 70, "user": bot, "body": old}])
-    serve(env, "repos/team/imdb/issues/8/comments", [{"id": 80, "user": bot, "body": old}])
+    serve(env, "repos/team/imdb/issues/8/comments", [{"id": 80, "user": bot, "body": stale}])
     serve(env, "repos/team/imdb/issues/9/comments", [])
     done = refresh.refresh("team/imdb", "main", "b" * 40, wait=0)
+    # (#8's comment is a stale-results one: it holds no comparison to vouch for)
     assert done[:2] == ["#7: conflicts", "#8: merges"]
     assert done[2] == "#9: no review comment yet, still merges: left alone"
     patched = {w["path"]: w["fields"]["body"] for w in writes(env)}
@@ -364,7 +367,9 @@ def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
     assert conflicted.endswith("\n## R\n") and "Reviewed `aaaa`" not in conflicted
     assert "gh pr checkout" not in conflicted
     moved = patched["repos/team/imdb/issues/comments/80"]  # a fork's PR: steps that work there
-    assert "still merges cleanly" in moved
+    assert "still merges cleanly. To compare" in moved and "still holds" not in moved
+    assert "the comparison below (against the merge-base) still holds" in refresh.moved_status(
+        "main", "b" * 40)  # what a comment with a comparison is told
     assert "`gh pr checkout 8` then `make update BASE=origin/main`" in moved
     assert "`make update BASE=upstream/main`" in moved
 

@@ -140,7 +140,11 @@ def main() -> None:
     try:
         if args.command == "publish":
             files = publish()
-            print(f"publish: pushed to the DVC remote; staged {', '.join(files)}: now commit")
+            edited = run("git", "diff", "--name-only").stdout.split()  # tracked, not staged
+            also = (f"; also changed, not staged: {', '.join(edited)} (`git add` what made "
+                    "these results)") if edited else ""
+            print(f"publish: pushed to the DVC remote; staged {', '.join(files)}{also}: "
+                  "now commit")
         else:
             print(update(args.base, push=not args.no_push))
     except PipelineError as error:

@@ -126,3 +126,13 @@ def test_exp_run_with_a_mistyped_key_fails(workspace):
     result = dvc(workspace, "exp", "run", "-S", "+train.learnig_rate=0.003", check=False)
     assert result.returncode != 0
     assert "train.learnig_rate: unknown key (a typo?)" in result.stdout + result.stderr
+
+
+def test_publish_names_edited_code_it_did_not_stage(workspace, tmp_path):
+    dvc(workspace, "remote", "add", "-d", "storage", str(tmp_path / "remote"))
+    run(workspace, "git", "commit", "-qam", "a remote")
+    code = workspace / "sentiment/baseline.py"
+    code.write_text(code.read_text() + "\n# a new idea\n")
+    dvc(workspace, "repro")
+    published = run(workspace, sys.executable, "-m", "sentiment.branch", "publish").stdout
+    assert "also changed, not staged: sentiment/baseline.py (`git add` what made" in published

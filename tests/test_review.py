@@ -249,13 +249,19 @@ def test_the_workflow_reviews_the_head_commit_and_never_runs_a_forks_code_with_s
     assert workflow["concurrency"]["cancel-in-progress"] is True
 
 
-def test_the_docs_gate_fails_closed_and_reads_20000_paths(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
+def committed_repo(repo: Path, files: dict[str, str]) -> Path:
+    """A Git repository on `main` whose one commit holds these files."""
+    for name, text in files.items():
+        (repo / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / name).write_text(text)
     run(repo, "git", "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("x\n")
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "start")
+    return repo
+
+
+def test_the_docs_gate_fails_closed_and_reads_20000_paths(tmp_path):
+    repo = committed_repo(tmp_path / "repo", {"README.md": "x\n"})
     gate = [str(WORKFLOWS.parent.parent / ".ci/changed-code"), "main"]
 
     def gate_says(branch, files):
@@ -278,14 +284,9 @@ def test_the_gate_is_the_base_branchs_and_moved_or_deleted_code_is_code(tmp_path
     root = WORKFLOWS.parent.parent
     (step,) = [s["run"] for s in yaml.safe_load((WORKFLOWS / "pr-report.yml").read_text())[
         "jobs"]["changes"]["steps"] if "changed-code" in s.get("run", "")]
-    repo = tmp_path / "repo"
-    (repo / ".ci").mkdir(parents=True)
-    shutil.copy(root / ".ci/changed-code", repo / ".ci/changed-code")
-    (repo / "stages").mkdir()
-    (repo / "stages/train.py").write_text("code\n")
-    run(repo, "git", "init", "-q", "-b", "main")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "base")
+    gate = (root / ".ci/changed-code").read_text()
+    repo = committed_repo(tmp_path / "repo",
+                          {".ci/changed-code": gate, "stages/train.py": "code\n"})
     run(repo, "git", "update-ref", "refs/remotes/origin/main", "main")
 
     def gate_says(branch, change):
@@ -399,12 +400,7 @@ def test_a_prs_names_stay_inside_their_code_spans_in_the_comment():
 
 
 def test_make_update_says_nothing_to_merge_and_changes_nothing_when_the_base_is_in(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    run(repo, "git", "init", "-q", "-b", "main")
-    (repo / "a.txt").write_text("a\n")
-    run(repo, "git", "add", "-A")
-    run(repo, "git", "commit", "-qm", "start")
+    repo = committed_repo(tmp_path / "repo", {"a.txt": "a\n"})
     run(repo, "git", "checkout", "-q", "-b", "pr")
     (repo / "b.txt").write_text("b\n")
     run(repo, "git", "add", "-A")

@@ -32,19 +32,13 @@ INPUTS = ["data/encoded/x_train.npy", "data/encoded/y_train.npy", "data/encoded/
 
 def provenance() -> dict:
     """The params that made the packed arrays and their hashes in dvc.lock."""
-    import yaml
+    from sentiment.provenance import locked_md5, read_lock
 
     used = {}
     for stage in ("prepare", "encode", "embed"):
         used.update(json.loads(Path(f"data/params_used/{stage}.json").read_text()))
-    lock = yaml.safe_load(Path("dvc.lock").read_text())
-    hashes = {
-        out["path"]: out["md5"]
-        for stage in lock["stages"].values()
-        for out in stage.get("outs", [])
-        if out["path"] in INPUTS
-    }
-    return {"params": used, "md5": hashes}
+    stages = read_lock()
+    return {"params": used, "md5": {path: locked_md5(path, stages) for path in INPUTS}}
 
 
 def pack() -> None:

@@ -73,16 +73,16 @@ def _touches(path: str, changed: set[str]) -> bool:
 def downstream(changed_paths: set[str], dvc_yaml: str | Path = "dvc.yaml") -> list[str]:
     """The stages a change of these files re-runs (through dvc.yaml's deps and outs), in
     dvc.yaml's order: what `dvc repro` should run after such a change, besides check_params."""
-    found, changed = [], set(changed_paths)
+    found, changed, pipeline = [], set(changed_paths), stages(dvc_yaml)
     progress = True
     while progress:
         progress = False
-        for name, stage in stages(dvc_yaml).items():
+        for name, stage in pipeline.items():
             if name not in found and any(_touches(d, changed) for d in _paths(stage.get("deps"))):
                 found.append(name)
                 changed |= set(_paths(stage.get("outs"))) | set(_paths(stage.get("metrics")))
                 progress = True
-    order = list(stages(dvc_yaml))
+    order = list(pipeline)
     return sorted(found, key=order.index)
 
 

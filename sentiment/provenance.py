@@ -39,15 +39,21 @@ def read_lock(path: str | Path = LOCK_FILE) -> dict[str, Any]:
     return stages if isinstance(stages, dict) else {}
 
 
+def locked_md5(path: str, stages: dict[str, Any]) -> str | None:
+    """The MD5 that dvc.lock's stages name for the output `path`, or None."""
+    for entry in stages.values():
+        for out in (entry.get("outs") or []) if isinstance(entry, dict) else []:
+            if isinstance(out, dict) and out.get("path") == path and out.get("md5"):
+                return str(out["md5"])
+    return None
+
+
 def _recorded(root: Path, stage: str, entry: dict[str, Any]) -> dict[str, Any] | None:
     """The stage's record of the values it used, if the workspace holds the one the lock
     names (an unpulled or other revision's record proves nothing)."""
     record = used_path(stage)
-    named = [o for o in entry.get("outs") or [] if isinstance(o, dict) and o.get("path") == record]
-    path = root / record
-    if not named or not path.is_file():
-        return None
-    if named[0].get("md5") != file_digest(path, "md5").hexdigest():
+    named, path = locked_md5(record, {stage: entry}), root / record
+    if named is None or not path.is_file() or named != file_digest(path, "md5").hexdigest():
         return None
     try:
         values = parse_json(path.read_text(encoding="utf-8"))

@@ -109,15 +109,12 @@ def check_locked(path: str) -> None:
     without `dvc checkout`, another run's predictions would be compared as this one's."""
     from sentiment import provenance
 
-    for stage in provenance.read_lock().values():
-        for out in stage.get("outs") or [] if isinstance(stage, dict) else []:
-            if isinstance(out, dict) and out.get("path") == path and out.get("md5"):
-                if file_digest(path, "md5").hexdigest() != out["md5"]:
-                    raise PipelineError(
-                        f"{path} is not the one dvc.lock names (its MD5 differs): "
-                        f"`dvc checkout {path}` (or `dvc pull`) first, or `dvc repro` to make it"
-                    )
-                return
+    named = provenance.locked_md5(path, provenance.read_lock())
+    if named is not None and file_digest(path, "md5").hexdigest() != named:
+        raise PipelineError(
+            f"{path} is not the one dvc.lock names (its MD5 differs): "
+            f"`dvc checkout {path}` (or `dvc pull`) first, or `dvc repro` to make it"
+        )
 
 
 def predictions_at(path: str, rev: str | None):

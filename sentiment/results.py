@@ -27,7 +27,14 @@ import sys
 from pathlib import Path
 
 from sentiment import evaluation, stats
-from sentiment.io import PipelineError, file_digest, parse_json, run_stage, write_json
+from sentiment.io import (
+    JSONProblem,
+    PipelineError,
+    file_digest,
+    parse_json,
+    run_stage,
+    write_json,
+)
 
 RESULTS = Path("results")
 DOCUMENTS = [Path("docs/research.md"), Path("README.md")]
@@ -37,7 +44,15 @@ MODEL_ORDER = ["bilstm", "tfidf_lr", "nbsvm", "nblr"]  # table order; others fol
 
 
 def read(path: Path):
-    return parse_json(path.read_text(encoding="utf-8"))
+    """A committed result file; a missing or broken one is one line naming the fix."""
+    try:
+        return parse_json(Path(path).read_text(encoding="utf-8"))
+    except (OSError, JSONProblem, UnicodeDecodeError) as error:
+        why = (str(error).splitlines() or [type(error).__name__])[0][:120]
+        raise PipelineError(
+            f"{path} is not a readable result file ({why}): `git checkout -- {path}` or "
+            "record the run again"
+        ) from None
 
 
 def runs(root: Path = RESULTS) -> dict[str, dict]:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment import baseline, data, evaluation
+from sentiment import baseline, data, evaluation, stats
 from sentiment.io import write_json
 
 VALIDATION_SPLIT = 0.2  # train.validation_split of the committed recipe
@@ -39,7 +39,7 @@ FIXED = {
 
 
 def accuracy(labels: np.ndarray, probs: np.ndarray) -> float:
-    return float(((probs[:, 1] > 0.5).astype(int) == labels).mean())
+    return float((stats.predicted_labels(probs[:, 1]) == labels).mean())
 
 
 def search(family: str, texts, labels, val_texts, val_labels) -> list[dict]:

@@ -1,17 +1,21 @@
 """The notebook's full recipe on a lent GPU machine, from compact inputs carried to it.
 
 A device machine gets only the working tree (at most 64 MiB) and cannot reach `../shared`
-or the Hub; it has PyTorch and JAX but no TensorFlow. So, here, `pack` squeezes a real
-`encode` + `embed` output into one file: token ids as uint16 (max_vocab 45,000 < 65,536),
-the float32 embedding matrix, test labels, review ids, and what made them (the
-params of prepare, encode and embed, the inputs' hashes in dvc.lock). There, `run` trains
-the committed `train` params (BiLSTM(256), 20 epochs, or `--epochs N`) through the same
-`sentiment.model.train`, on Keras' torch backend (cuDNN LSTM) when TensorFlow is absent,
-and writes accuracy with its 95% interval, the per-epoch curve with wall times, peak GPU
-memory and the machine to `$OUT/gpu_recipe<tag>.json`, and the per-review predictions.
+or the Hub; it has PyTorch and JAX but no TensorFlow. So, here, `pack` squeezes the real
+`encode` + `embed` outputs of one or more workspaces (one per split) into one file, each
+array xz-compressed: token ids as uint16 (max_vocab 45,000 < 65,536), each split's
+embedding matrix as row numbers into one table of the distinct float32 rows (the splits'
+vocabularies overlap, so two splits fit where two matrices would not), test labels, review
+ids, and what made them
+(the params of prepare, encode and embed, the inputs' hashes in dvc.lock). There, `run`
+trains the committed `train` params (BiLSTM(256), 20 epochs, or `--epochs N`) through the
+same `sentiment.model.train`, on Keras' torch backend (cuDNN LSTM) when TensorFlow is
+absent, and writes accuracy with its 95% interval, the per-epoch curve with wall times,
+peak GPU memory and the machine to `$OUT/gpu_recipe<tag>.json`, and the per-review
+predictions.
 
-    python -m benchmarks.gpu_recipe pack                        # here, after `dvc repro embed`
-    python -m benchmarks.gpu_recipe run [--seed N]              # on the GPU machine
+    python -m benchmarks.gpu_recipe pack [WORKSPACE ...]         # here, after `dvc repro embed`
+    python -m benchmarks.gpu_recipe run --split S [--seed N]     # on the GPU machine
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import lzma
 import os
 import time
 from pathlib import Path
@@ -30,31 +35,79 @@ INPUTS = ["data/encoded/x_train.npy", "data/encoded/y_train.npy", "data/encoded/
           "data/encoded/y_test.npy", "data/embedding_matrix.npy"]
 
 
-def provenance() -> dict:
+def provenance(workspace: Path) -> dict:
     """The params that made the packed arrays and their hashes in dvc.lock."""
     from sentiment.provenance import locked_md5, read_lock
 
     used = {}
     for stage in ("prepare", "encode", "embed"):
-        used.update(json.loads(Path(f"data/params_used/{stage}.json").read_text()))
-    stages = read_lock()
+        used.update(json.loads((workspace / f"data/params_used/{stage}.json").read_text()))
+    stages = read_lock(workspace / "dvc.lock")
     return {"params": used, "md5": {path: locked_md5(path, stages) for path in INPUTS}}
 
 
-def pack() -> None:
+def pack(workspaces: list[Path]) -> None:
     import pandas as pd
 
     from sentiment import evaluation
 
-    arrays = {Path(path).stem: np.load(path) for path in INPUTS}
-    assert max(arrays["x_train"].max(), arrays["x_test"].max()) < 2**16
-    for name in ("x_train", "x_test"):
-        arrays[name] = arrays[name].astype(np.uint16)
-    ids = evaluation.review_ids(pd.read_parquet("data/prepared/test.parquet")["text"])
-    arrays["test_ids"] = np.array(ids)
-    arrays["provenance"] = np.array(json.dumps(provenance(), sort_keys=True))
-    np.savez_compressed(PACKED, **arrays)
-    print(f"{PACKED}: {PACKED.stat().st_size / 2**20:.1f} MiB")
+    arrays: dict[str, np.ndarray] = {}
+    matrices = {}
+    for workspace in workspaces:
+        made = provenance(workspace)
+        split = made["params"]["prepare.split"]
+        if split in matrices:
+            raise SystemExit(f"pack: two workspaces of split {split}: give one per split")
+        loaded = {Path(path).stem: np.load(workspace / path) for path in INPUTS}
+        matrices[split] = loaded.pop("embedding_matrix")
+        assert max(loaded["x_train"].max(), loaded["x_test"].max()) < 2**16
+        for name in ("x_train", "x_test"):
+            loaded[name] = loaded[name].astype(np.uint16)
+        texts = pd.read_parquet(workspace / "data/prepared/test.parquet")["text"]
+        loaded["test_ids"] = np.array(evaluation.review_ids(texts))
+        loaded["provenance"] = np.array(json.dumps(made, sort_keys=True))
+        arrays.update({f"{split}/{name}": array for name, array in loaded.items()})
+    stacked = np.concatenate(list(matrices.values()))
+    rows, row_of = np.unique(stacked, axis=0, return_inverse=True)
+    assert len(rows) < 2**16
+    starts = np.cumsum([0] + [len(m) for m in matrices.values()])
+    for split, start, end in zip(matrices, starts, starts[1:]):
+        arrays[f"{split}/matrix_rows"] = row_of.reshape(-1)[start:end].astype(np.uint16)
+    arrays["vector_rows"] = rows
+    np.savez(PACKED, **{key: squeeze(array) for key, array in arrays.items()})
+    print(f"{PACKED}: splits {', '.join(matrices)}, {len(rows)} distinct vectors, "
+          f"{PACKED.stat().st_size / 2**20:.1f} MiB")
+
+
+def squeeze(array: np.ndarray) -> np.ndarray:
+    """xz-compressed bytes; floats by byte plane first (their exponent bytes then compress)."""
+    planes = array
+    if array.dtype.kind == "f":
+        planes = array.view(np.uint8).reshape(-1, array.itemsize).T
+    header = json.dumps({"dtype": array.dtype.str, "shape": array.shape}).encode() + b"\n"
+    return np.frombuffer(header + lzma.compress(np.ascontiguousarray(planes).tobytes()), np.uint8)
+
+
+def unsqueeze(squeezed: np.ndarray) -> np.ndarray:
+    header, body = squeezed.tobytes().split(b"\n", 1)
+    meta = json.loads(header)
+    dtype, data = np.dtype(meta["dtype"]), np.frombuffer(lzma.decompress(body), np.uint8)
+    if dtype.kind == "f":
+        data = np.ascontiguousarray(data.reshape(dtype.itemsize, -1).T)
+    return data.view(dtype).reshape(meta["shape"])
+
+
+def unpack(split: str | None) -> tuple[str, dict[str, np.ndarray]]:
+    """One split's arrays, its embedding matrix rebuilt row by row."""
+    packed = np.load(PACKED)
+    splits = sorted({key.split("/")[0] for key in packed.files if "/" in key})
+    split = split or splits[0]
+    if split not in splits:
+        raise SystemExit(f"run: {PACKED} holds splits {splits}, not {split!r}: pass --split")
+    arrays = {key.split("/")[1]: unsqueeze(packed[key])
+              for key in packed.files if key.startswith(split + "/")}
+    arrays["embedding_matrix"] = unsqueeze(packed["vector_rows"])[arrays.pop("matrix_rows")]
+    return split, arrays
 
 
 def choose_backend() -> str:
@@ -82,14 +135,15 @@ def peak_gpu_mib() -> int | None:
     return None
 
 
-def run(epochs: int | None, deterministic: bool, seed: int | None = None, tag: str = "") -> None:
+def run(split: str | None, epochs: int | None, deterministic: bool, seed: int | None = None,
+        tag: str = "") -> None:
     choose_backend()
     import keras
 
     from sentiment import evaluation, model, params
     from stages import train
 
-    packed = np.load(PACKED)
+    split, packed = unpack(split)
     x, y = packed["x_train"].astype(np.int32), packed["y_train"]
     matrix = packed["embedding_matrix"]
     p = params.read_section(train.SECTION, train.PARAMS)
@@ -120,7 +174,7 @@ def run(epochs: int | None, deterministic: bool, seed: int | None = None, tag: s
     )
     result = {
         "params": p,
-        "inputs": json.loads(str(packed["provenance"])) if "provenance" in packed else None,
+        "inputs": json.loads(str(packed["provenance"])),
         "metrics": metrics,
         "curve": curve,
         "train_seconds": round(train_seconds, 1),
@@ -129,21 +183,24 @@ def run(epochs: int | None, deterministic: bool, seed: int | None = None, tag: s
         "finished": True,
     }
     result_path.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"accuracy {metrics['accuracy']:.4f} in {train_seconds:.0f} s", flush=True)
+    print(f"{split} accuracy {metrics['accuracy']:.4f} in {train_seconds:.0f} s", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("what", choices=("pack", "run"))
+    parser.add_argument("workspaces", nargs="*", type=Path, default=[Path(".")],
+                        help="pack: workspaces after `dvc repro embed`, one per split")
+    parser.add_argument("--split", help="run: which packed split (default: the first)")
     parser.add_argument("--epochs", type=int, help="default: train.epochs from params.yaml")
     parser.add_argument("--deterministic", choices=("true", "false"), default="true")
     parser.add_argument("--seed", type=int, help="default: train.seed from params.yaml")
     parser.add_argument("--tag", default="", help="suffix of the output files' names")
     args = parser.parse_args()
     if args.what == "pack":
-        pack()
+        pack(args.workspaces)
     else:
-        run(args.epochs, args.deterministic == "true", args.seed, args.tag)
+        run(args.split, args.epochs, args.deterministic == "true", args.seed, args.tag)
 
 
 if __name__ == "__main__":

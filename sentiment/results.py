@@ -26,6 +26,8 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from sentiment import evaluation, stats
 from sentiment.io import (
     JSONProblem,
@@ -91,6 +93,7 @@ def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
         "environment": gpu.get("environment") or (read(args.environment)
                                                   if args.environment else None),
         "train_seconds": gpu.get("train_seconds"),
+        **({"gpu_shared_with": args.shared_with} if args.shared_with else {}),
         "metrics": metrics,
         "predictions": {"sha256": file_digest(folder / "predictions.csv").hexdigest(),
                         "reviews": len(predictions)},
@@ -190,6 +193,23 @@ def headline(root: Path, split: str) -> str:
     return "\n".join(lines)
 
 
+def seeds(root: Path, split: str) -> str:
+    """Each model's spread over its seeds on `split`: how much of a difference is the seed."""
+    by_model: dict[str, list[dict]] = {}
+    for run in runs(root).values():
+        if run["split"] == split and run.get("seed") is not None:
+            by_model.setdefault(run["model"], []).append(run)
+    lines = ["| model | seeds | test accuracy %: mean | min–max | sample s.d. (pt) |",
+             "|---|---|---|---|---|"]
+    for model, seeded in by_model.items():
+        accuracy = np.array([run["metrics"]["accuracy"] for run in seeded])
+        sd = _pct(accuracy.std(ddof=1)) if len(accuracy) > 1 else "—"
+        lines.append(f"| {model} | {', '.join(str(run['seed']) for run in seeded)} "
+                     f"| {_pct(accuracy.mean())} | {_pct(accuracy.min())}–{_pct(accuracy.max())} "
+                     f"| {sd} |")
+    return "\n".join(lines) if by_model else f"No seeded runs on the {split} split."
+
+
 def curve(root: Path, name: str) -> str:
     path = root / name / "curve.csv"
     if not path.is_file():
@@ -216,9 +236,11 @@ def runs_detail(root: Path) -> str:
             machine += f"{env['software']['backend']})"
         elif env:
             machine = f"{env.get('cpu', 'CPU')}, {env.get('cpu_cores', '?')} cores"
-        seconds = run.get("train_seconds")
+        seconds = "—" if run.get("train_seconds") is None else str(run["train_seconds"])
+        if run.get("gpu_shared_with"):
+            seconds += f" (GPU shared with `{run['gpu_shared_with']}`)"
         lines.append(f"| `{name}` | {run['seed'] if run['seed'] is not None else '—'} "
-                     f"| {machine} | {seconds if seconds is not None else '—'} "
+                     f"| {machine} | {seconds} "
                      f"| {'; '.join(run.get('differs_from_notebook') or []) or '—'} |")
     return "\n".join(lines)
 
@@ -242,14 +264,18 @@ def tuning(root: Path, split: str) -> str:
 
 
 def blocks(root: Path = RESULTS) -> dict[str, str]:
-    """Every generated block by name."""
-    lead = next((n for n, r in runs(root).items() if (root / n / "curve.csv").is_file()), "")
-    return {
-        "headline-official": headline(root, "official"),
-        "curve": curve(root, lead),
-        "runs": runs_detail(root),
-        "tuning-official": tuning(root, "official"),
-    }
+    """Every generated block by name: the runs table, and per split its headline, its first
+    run's curve and its tuning."""
+    recorded = runs(root)
+    generated = {"runs": runs_detail(root)}
+    for split in sorted({run["split"] for run in recorded.values()}):
+        lead = next((n for n, r in recorded.items()
+                     if r["split"] == split and (root / n / "curve.csv").is_file()), "")
+        generated[f"headline-{split}"] = headline(root, split)
+        generated[f"curve-{split}"] = curve(root, lead)
+        generated[f"seeds-{split}"] = seeds(root, split)
+        generated[f"tuning-{split}"] = tuning(root, split)
+    return generated
 
 
 def render_text(text: str, generated: dict[str, str]) -> str:
@@ -292,6 +318,7 @@ def main() -> None:
     rec.add_argument("--environment", type=Path)
     rec.add_argument("--gpu-run", type=Path, help="benchmarks/gpu_recipe.py's result file")
     rec.add_argument("--seed", type=int)
+    rec.add_argument("--shared-with", help="the run that trained on the same GPU at once")
     rec.add_argument("--command", default="")
     rec.add_argument("--differs", action="append", default=[])
     sub.add_parser("pair")

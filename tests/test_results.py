@@ -39,10 +39,12 @@ def _predictions(path: Path, labels: np.ndarray, prob_pos: np.ndarray) -> Path:
     return path
 
 
-def _record(root: Path, name: str, split: str, predictions: Path, metrics: Path, model: str):
+def _record(root: Path, name: str, split: str, predictions: Path, metrics: Path, model: str,
+            shared_with: str | None = None):
     args = argparse.Namespace(
         model=model, split=split, label=name, predictions=predictions, metrics=metrics,
         params=metrics, environment=None, gpu_run=None, seed=0, command="", differs=[],
+        shared_with=shared_with,
     )
     return results.record(name, args, root)
 
@@ -59,7 +61,7 @@ def test_runs_on_one_split_are_paired_review_by_review_and_tables_follow(tmp_pat
                                       ("elsewhere", good, "random", "nbsvm")):
         metrics.write_text(json.dumps(evaluation.test_metrics(labels, np.c_[1 - probs, probs])))
         _record(root, name, split, _predictions(tmp_path / f"{name}.csv", labels, probs),
-                metrics, model)
+                metrics, model, shared_with="weak" if name == "strong" else None)
     results.pair(root)
     strong = json.loads((root / "strong/paired.json").read_text())
     assert set(strong) == {"weak"}  # not the run on the other split
@@ -67,6 +69,11 @@ def test_runs_on_one_split_are_paired_review_by_review_and_tables_follow(tmp_pat
     table = results.headline(root, "official")
     assert "`weak`" in table and "BiLSTM +" in table and "**better**" in table  # BiLSTM − weak
     assert "`elsewhere`" not in table
+    generated = results.blocks(root)
+    assert {"headline-official", "headline-random", "curve-random", "tuning-random"} <= set(
+        generated)
+    assert "`elsewhere`" in generated["headline-random"]
+    assert "GPU shared with `weak`" in generated["runs"]  # its seconds are not clean
 
 
 def test_predictions_that_are_not_the_recorded_ones_are_not_paired(tmp_path, capsys):

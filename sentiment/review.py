@@ -302,18 +302,50 @@ def plot_tables(base: str) -> list[str]:
     return lines
 
 
-def render_plots(base: str, out: Path) -> list[str]:
-    """Each plot of both revisions as a PNG beside the comment (no npm tool needed)."""
+def _image_marks(node) -> bool:
+    if isinstance(node, dict):
+        mark = node.get("mark")
+        if mark == "image" or (isinstance(mark, dict) and mark.get("type") == "image"):
+            return True
+        return any(_image_marks(value) for value in node.values())
+    return isinstance(node, list) and any(_image_marks(value) for value in node)
+
+
+def vega_png(spec: str) -> bytes:
+    """A Vega-Lite spec as PNG, fetching nothing: a PR's plot template could name any URL
+    (the runner's network, a metadata endpoint). vl_convert refuses data URLs when told to
+    but still fetches an image mark's (1.9.0), so a spec with an image mark is refused."""
     import vl_convert
 
+    try:
+        if _image_marks(json.loads(spec)):
+            raise PipelineError("the plot draws image marks, whose URLs would be fetched")
+    except json.JSONDecodeError:
+        raise PipelineError("the plot spec is not JSON") from None
+    try:
+        return vl_convert.vegalite_to_png(vl_spec=spec, scale=1.5, allowed_base_urls=[])
+    except ValueError as error:
+        detail = next((line.strip() for line in str(error).splitlines()[1:] if line.strip()), "")
+        raise PipelineError(
+            f"the plot names an outside URL or is not Vega-Lite ({detail[:120]})"
+        ) from None
+
+
+def render_plots(base: str, out: Path) -> list[str]:
+    """Each plot of both revisions as a PNG beside the comment (no npm tool needed)."""
     written = []
     for target, title in PLOTS.items():
         result = dvc("plots", "diff", base, "--show-vega", "--targets", target)
         if result.returncode != 0 or not result.stdout.strip():
             print(f"review: plot {title!r} not rendered ({_first_error(result)})", file=sys.stderr)
             continue
+        try:
+            png = vega_png(result.stdout)
+        except PipelineError as error:
+            print(f"review: plot {title!r} not rendered: {error}", file=sys.stderr)
+            continue
         name = re.sub(r"[^a-z0-9]+", "-", target.lower()).strip("-") + ".png"
-        (out / name).write_bytes(vl_convert.vegalite_to_png(vl_spec=result.stdout, scale=1.5))
+        (out / name).write_bytes(png)
         written.append(name)
     return written
 

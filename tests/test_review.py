@@ -429,3 +429,56 @@ def test_a_yaml_bomb_in_a_prs_pipeline_files_is_refused_before_dvc_reads_it(tmp_
     (tmp_path / "params.yaml").write_text("train:\n  units: 8\n")
     (tmp_path / "dvc.lock").write_bytes(b"x" * (16 * 2**20 + 1))
     assert review.yaml_problem() == "dvc.lock is larger than 16 MiB"
+
+
+def _serve_and_log(port_queue, log: str) -> None:
+    """A web server in its own process (vl_convert holds the GIL while it fetches)."""
+    import http.server
+
+    class Logged(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            Path(log).open("a").write(self.path + "\n")
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"a\n1\n2\n")
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Logged)
+    port_queue.put(server.server_port)
+    server.serve_forever()
+
+
+def test_a_plot_spec_naming_a_url_is_refused_in_one_line_and_nothing_is_fetched(tmp_path):
+    import json
+    import multiprocessing
+
+    from sentiment.io import PipelineError
+    from sentiment.review import vega_png
+
+    log = tmp_path / "requests.log"
+    log.touch()
+    ports = multiprocessing.Queue()
+    server = multiprocessing.Process(target=_serve_and_log, args=(ports, str(log)), daemon=True)
+    server.start()
+    try:
+        url = f"http://127.0.0.1:{ports.get(timeout=30)}/metadata.csv"
+        encoding = {"x": {"field": "a", "type": "quantitative"}}
+        for data in ({"url": url}, {"url": "metadata.csv"}):
+            spec = json.dumps({"data": data, "mark": "point", "encoding": encoding})
+            with pytest.raises(PipelineError, match="outside URL") as refused:
+                vega_png(spec)
+            assert "\n" not in str(refused.value)
+        images = [{"data": {"values": [{"a": 1}]}, "mark": "image",
+                   "encoding": {**encoding, "url": {"value": url}}},
+                  {"layer": [{"mark": {"type": "image"}, "encoding": {"url": {"field": "u"}}}],
+                   "data": {"values": [{"u": url}]}}]
+        for spec in images:
+            with pytest.raises(PipelineError, match="image marks"):
+                vega_png(json.dumps(spec))
+    finally:
+        server.terminate()
+    assert log.read_text() == ""
+    inline = {"data": {"values": [{"a": 1}]}, "mark": "point", "encoding": encoding}
+    assert vega_png(json.dumps(inline)).startswith(PNG)

@@ -96,6 +96,23 @@ def committed_symlinks() -> list[str]:
     return [re.sub(r"[^\w./-]", "?", name)[:80] for name in names]
 
 
+MAX_COMMITTED_BYTES = 16 << 20  # results kept in Git are small; data lives in DVC
+
+
+def oversized_files(limit: int = MAX_COMMITTED_BYTES) -> list[str]:
+    """The commit's files over `limit` bytes (printable names). DVC reads a metric, plot or
+    params file whole, so a PR's file of any size would be read without bound."""
+    listed = subprocess.run(["git", "ls-tree", "-r", "-l", "-z", "HEAD"],
+                            capture_output=True, text=True)
+    big = []
+    for entry in listed.stdout.split("\0"):
+        meta, _, name = entry.partition("\t")
+        size = meta.split()[-1] if meta.split() else "-"
+        if size.isdigit() and int(size) > limit:
+            big.append(re.sub(r"[^\w./-]", "?", name)[:80])
+    return big
+
+
 def _first_error(result: subprocess.CompletedProcess) -> str:
     lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
     errors = [line for line in lines if line.startswith("ERROR")]
@@ -369,6 +386,13 @@ def review(rev: str, out: Path) -> int:
                 f"this commit holds symbolic links ({shown}), which can point at any file of "
                 "the machine that reviews it, so nothing of it was read: commit the files "
                 "themselves instead of links, and push again"
+            )
+        big = oversized_files()
+        if big:
+            raise PipelineError(
+                f"this commit holds files over {MAX_COMMITTED_BYTES >> 20} MiB "
+                f"({', '.join(f'`{name}`' for name in big[:5])}), so nothing of it was read: "
+                "keep data in DVC (`dvc add` or a stage's outs), commit small files only"
             )
         too_big = yaml_problem()
         if too_big:

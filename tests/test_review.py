@@ -431,6 +431,23 @@ def test_a_yaml_bomb_in_a_prs_pipeline_files_is_refused_before_dvc_reads_it(tmp_
     assert review.yaml_problem() == "dvc.lock is larger than 16 MiB"
 
 
+def test_a_committed_file_too_large_to_read_is_refused_before_dvc_reads_it(tmp_path,
+                                                                          monkeypatch):
+    from sentiment import review
+
+    monkeypatch.chdir(tmp_path)
+    run(tmp_path, "git", "init", "-q")
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics/small.json").write_text('{"accuracy": 0.9}\n')
+    (tmp_path / "metrics/train.json").write_bytes(b" " * (16 * 2**20 + 1))
+    run(tmp_path, "git", "add", "-A")
+    run(tmp_path, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "big")
+    assert review.oversized_files() == ["metrics/train.json"]
+    assert review.review("origin/main", tmp_path / "out") == 1
+    comment = (tmp_path / "out/comment.md").read_text()
+    assert "files over 16 MiB (`metrics/train.json`), so nothing of it was read" in comment
+
+
 def _serve_and_log(port_queue, log: str) -> None:
     """A web server in its own process (vl_convert holds the GIL while it fetches)."""
     import http.server

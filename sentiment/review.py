@@ -292,17 +292,18 @@ def _number(value: str | None) -> str:
 def plot_tables(base: str) -> list[str]:
     """The reviewer's plots as Markdown tables: GitHub renders these inside the comment."""
     lines = ["#### Validation accuracy by epoch", ""]
-    before, after = _csv_at(TRAINING_CURVE, base), _csv_at(TRAINING_CURVE, None)
-    if before is None or after is None:
-        lines.append("_No training curve on one side._")
+    curves = {name: _csv_at(TRAINING_CURVE, rev) for name, rev in (("base", base), ("head", None))}
+    drawn = {name: rows for name, rows in curves.items() if rows is not None}
+    if not drawn:
+        lines.append("_No training curve on either side._")
     else:
-        lines += ["| epoch | base | head |", "|---|---|---|"]
-        for e in range(max(len(before), len(after))):
-            cells = [
-                _number(rows[e].get("val_accuracy")) if e < len(rows) else ""
-                for rows in (before, after)
-            ]
-            lines.append(f"| {e + 1} | {cells[0]} | {cells[1]} |")
+        lines += [f"| epoch | {' | '.join(drawn)} |", "|---|" + "---|" * len(drawn)]
+        for e in range(max(len(rows) for rows in drawn.values())):
+            cells = [_number(rows[e].get("val_accuracy")) if e < len(rows) else ""
+                     for rows in drawn.values()]
+            lines.append(f"| {e + 1} | {' | '.join(cells)} |")
+        if "base" not in drawn:
+            lines += ["", "_The base has no training curve yet._"]
     lines += ["", "#### Confusion matrix (test; rows actual, columns predicted)", ""]
     sides = {name: _csv_at(CONFUSION, rev) for name, rev in (("base", base), ("head", None))}
     shown = [name for name, rows in sides.items() if rows is not None]

@@ -93,6 +93,19 @@ def test_a_base_without_results_gets_first_results_not_columns_of_zeros(workspac
     assert "base acc" not in text and "<details>" in text  # no base columns; details folded
 
 
+def test_first_results_show_the_heads_training_curve_and_confusion_matrix(workspace,
+                                                                        monkeypatch):
+    from sentiment.review import plot_tables
+
+    first = run(workspace, "git", "rev-list", "--max-parents=0", "HEAD").stdout.strip()
+    monkeypatch.chdir(workspace)
+    text = "\n".join(plot_tables(first))
+    epochs = len((workspace / "metrics/plots/training.csv").read_text().splitlines()) - 1
+    assert "| epoch | head |" in text and "_The base has no training curve yet._" in text
+    assert f"\n| {epochs} | 0." in text  # every epoch of the head's curve, a number each
+    assert "| | head neg | head pos |" in text and "no confusion matrix yet" in text
+
+
 def test_a_seed_run_twice_counts_once_in_its_group():
     runs = [
         {"rev": "a", "train.seed": 1, "train.units": 8.0},

@@ -188,7 +188,17 @@ def stale_changes() -> dict[str, list[tuple[str, str]]]:
     return changes
 
 
-def stale_comment(changes: dict[str, list[tuple[str, str]]]) -> str:
+def fork_steps(number: int) -> str:
+    """What re-runs a fork's results: its author cannot push to this repository's DVC
+    remote, so a maintainer reproduces and publishes them (docs/review.md)."""
+    return (
+        "A fork cannot push to this repository's DVC remote, so a maintainer runs "
+        f"`gh pr checkout {number}`, `dvc repro`, `make publish`, `git commit` and `git push` "
+        f"(to this PR's branch), then `gh workflow run pr-report.yml -f pr={number}`."
+    )
+
+
+def stale_comment(changes: dict[str, list[tuple[str, str]]], fork_pr: int | None = None) -> str:
     def names(kind: str) -> str:
         found = sorted({name for pairs in changes.values() for k, name in pairs if k == kind})
         return ", ".join(code(name) for name in found)
@@ -212,6 +222,7 @@ def stale_comment(changes: dict[str, list[tuple[str, str]]]) -> str:
             lines.append(f"- {label}: {names(kind)}")
     lines += [
         "",
+        fork_steps(fork_pr) if fork_pr is not None else
         "Run `dvc repro` (the full recipe on a GPU box: docs/gpu.md), then " + PUBLISH + ": "
         "the review runs again on that push.",
         "",
@@ -261,15 +272,16 @@ def conflicts(rev: str) -> list[str] | None:
     return [line for line in result.stdout.splitlines()[1:] if line.strip()]
 
 
-def status_line(rev: str) -> str:
-    """Whether the branch still merges into its base, with the command that resolves it."""
+def status_line(rev: str, fork_pr: int | None = None) -> str:
+    """Whether the branch still merges into its base, with the command that resolves it
+    (on a fork's PR, the steps that work there)."""
     from sentiment.report import git
 
     tip = git("rev-parse", rev)
     files = conflicts(rev)
     base = rev.removeprefix("origin/")
     if files:
-        return conflict_status(base, tip, files)
+        return conflict_status(base, tip, files, fork_pr, fork=fork_pr is not None)
     head = git("rev-parse", "HEAD")
     return f"> Reviewed `{head[:8]}` against `{rev}` at `{tip[:8]}`; it merges cleanly."
 
@@ -368,7 +380,7 @@ def render_plots(base: str, out: Path) -> list[str]:
     return written
 
 
-def review(rev: str, out: Path) -> int:
+def review(rev: str, out: Path, fork_pr: int | None = None) -> int:
     from sentiment.report import build_report, merge_base
 
     if out.exists() and not out.is_dir():
@@ -419,7 +431,7 @@ def review(rev: str, out: Path) -> int:
             raise
         stale = stale_changes()
         if stale:
-            comment.write_text(stale_comment(stale), encoding="utf-8")
+            comment.write_text(stale_comment(stale, fork_pr), encoding="utf-8")
             raise PipelineError(
                 f"stale stages {', '.join(stale)}: run `dvc repro` and `make publish`"
             )
@@ -428,7 +440,7 @@ def review(rev: str, out: Path) -> int:
             comment.write_text(lock_comment(lies), encoding="utf-8")
             raise PipelineError("dvc.lock records params that did not make the outputs: " + lies[0])
         base = merge_base(rev)
-        status = status_line(rev)
+        status = status_line(rev, fork_pr)
         report = build_report(rev, base)
         tables = plot_tables(base)
         pngs = render_plots(base, out)
@@ -462,8 +474,9 @@ def main() -> None:
         "--base", default="origin/main", help="compare with the merge-base of HEAD and this"
     )
     parser.add_argument("--out", default="review", help="folder for comment.md and the PNGs")
+    parser.add_argument("--fork-pr", type=int, help="a fork's PR number: its steps differ")
     args = parser.parse_args()
-    sys.exit(review(args.base, Path(args.out)))
+    sys.exit(review(args.base, Path(args.out), args.fork_pr))
 
 
 if __name__ == "__main__":

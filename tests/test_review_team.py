@@ -106,6 +106,20 @@ def test_a_forks_symlinks_are_refused_and_nothing_they_point_at_reaches_the_comm
     assert secret.read_text() == "token: SECRET-TOKEN-123\n"
 
 
+def test_a_forks_stale_results_name_the_maintainers_steps_not_the_authors(github, tmp_path):
+    def change(fork):
+        set_params(fork, "baseline", C=3.0)  # committed without `dvc repro`
+
+    work, env = fork_pr(github, tmp_path, change)
+    result = run_fork_review_step(work, env)
+    assert result.returncode != 0
+    comment = (work / "head/review/comment.md").read_text()
+    assert "## Results are stale" in comment and "`baseline`" in comment
+    assert "A fork cannot push to this repository's DVC remote" in comment
+    assert "`gh pr checkout 5`" in comment and "`gh workflow run pr-report.yml -f pr=5`" in comment
+    assert "the review runs again on that push" not in comment  # the author's own path
+
+
 def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer, tmp_path):
     origin, _ = github
     switch(developer, "-b", "retrained", "main")

@@ -107,15 +107,21 @@ def open_pulls(repo: str, base: str) -> list[dict]:
     return json_lines(gh("api", "--paginate", query, "--jq", f".[] | {{number, fork: {fork}}}"))
 
 
-def mergeable(repo: str, number: int, tries: int = 4, wait: float = 5.0) -> bool | None:
-    """GitHub computes mergeability after a push, lazily: None while it has not."""
+def mergeability(repo: str, numbers: list[int], tries: int = 4,
+                 wait: float = 5.0) -> dict[int, bool | None]:
+    """Each PR's mergeability; None where GitHub has not computed it yet. GitHub computes
+    it lazily, after the first ask: so every PR is asked in one round, then the ones still
+    unknown again after one wait: at most `tries - 1` waits however many PRs are open."""
+    known: dict[int, bool | None] = dict.fromkeys(numbers)
     for attempt in range(tries):
-        state = json.loads(gh("api", f"repos/{repo}/pulls/{number}", "--jq", "{mergeable}"))
-        if state["mergeable"] is not None:
-            return bool(state["mergeable"])
-        if attempt + 1 < tries:
-            time.sleep(wait)
-    return None
+        for number in [n for n, state in known.items() if state is None]:
+            answer = json.loads(gh("api", f"repos/{repo}/pulls/{number}", "--jq", "{mergeable}"))
+            if answer["mergeable"] is not None:
+                known[number] = bool(answer["mergeable"])
+        if None not in known.values() or attempt + 1 == tries:
+            return known
+        time.sleep(wait)
+    return known
 
 
 def review_comment(repo: str, number: int) -> dict | None:
@@ -143,9 +149,11 @@ def post(repo: str, number: int, comment: dict | None, body: str) -> None:
 def refresh(repo: str, base: str, sha: str, wait: float = 5.0) -> list[str]:
     """Rewrite each open PR's status; returns one line per PR saying what was done."""
     done = []
-    for pull in open_pulls(repo, base):
+    pulls = open_pulls(repo, base)
+    merging = mergeability(repo, [pull["number"] for pull in pulls], wait=wait)
+    for pull in pulls:
         number, fork = pull["number"], pull.get("fork") is True
-        merges = mergeable(repo, number, wait=wait)
+        merges = merging[number]
         status = (
             pending_status(base, sha)
             if merges is None

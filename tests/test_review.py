@@ -375,6 +375,31 @@ def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
     assert "`make update BASE=upstream/main`" in moved
 
 
+def test_forty_prs_github_has_not_yet_computed_wait_three_times_not_forty(tmp_path,
+                                                                         monkeypatch):
+    from github_fakes import install_fake_gh, serve, writes
+
+    from sentiment import refresh
+
+    env = install_fake_gh(tmp_path)
+    monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.setenv("FAKE_GH_STATE", env["FAKE_GH_STATE"])
+    here = {"repo": {"full_name": "team/imdb"}}
+    serve(env, "repos/team/imdb/pulls",
+          [{"number": n, "head": here, "base": here} for n in range(1, 41)])
+    bot = {"login": "github-actions[bot]"}
+    for n in range(1, 41):
+        serve(env, f"repos/team/imdb/pulls/{n}", {"mergeable": None if n > 1 else True})
+        serve(env, f"repos/team/imdb/issues/{n}/comments",
+              [{"id": n, "user": bot, "body": f"{MARKER}\n## R\n"}])
+    waits = []
+    monkeypatch.setattr(refresh.time, "sleep", waits.append)
+    done = refresh.refresh("team/imdb", "main", "b" * 40, wait=5)
+    assert waits == [5, 5, 5]  # one wait per round (the job's timeout is 10 minutes)
+    assert done[0] == "#1: merges" and done[1:] == [f"#{n}: pending" for n in range(2, 41)]
+    assert len(writes(env)) == 40
+
+
 def test_an_out_path_that_is_a_file_is_one_line(tmp_path, capsys):
     from sentiment import review
 

@@ -390,14 +390,21 @@ def _epoch_callbacks(live, lr_schedule, plateau: dict[str, Any],
     return [lr_schedule, EpochLog()]
 
 
-def _live(live_dir: str | None, resume: bool) -> contextlib.AbstractContextManager:
+@contextlib.contextmanager
+def _live(live_dir: str | None, resume: bool) -> Iterator[Any]:
     """DVCLive writing into `live_dir`; nothing where there is none (a bare GPU box that has
-    Keras but not DVC: benchmarks/gpu_recipe.py reads Keras' own logs instead)."""
+    Keras but not DVC: benchmarks/gpu_recipe.py reads Keras' own logs instead). A run that
+    is stopped skips DVCLive's end(), which reads the DVC repository: a stopped queue
+    worker may have removed the run's folder already (a traceback, not a stop). Its files
+    stay as the last epoch wrote them, which is what the checkpoint holds."""
     if live_dir is None:
-        return contextlib.nullcontext()
+        yield None
+        return
     from dvclive import Live
 
-    return Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None, resume=resume)
+    live = Live(live_dir, dvcyaml=False, save_dvc_exp=False, report=None, resume=resume)
+    yield live  # an exception (a stop) propagates from here, past end()
+    live.end()
 
 
 def train(
@@ -472,23 +479,34 @@ def train(
         for epoch in range(start, epochs):
             print(f"train: epoch {epoch + 1} of {epochs}", flush=True)  # Keras counts per fit
             keras.utils.set_random_seed(epoch_seed(seed, epoch))
-            net.fit(
-                x,
-                targets,
-                initial_epoch=epoch,
-                epochs=epoch + 1,
-                batch_size=batch_size,
-                validation_split=validation_split,
-                callbacks=[
-                    stop_on_non_finite_loss(),
-                    *_epoch_callbacks(live, lr_schedule, plateau, curve),
-                    *extra_callbacks,
-                ],
-                # a bar on a terminal, a line per epoch in logs
-                verbose=1 if sys.stdout.isatty() else 2,
-            )
+            _fit_one_epoch(net, x, targets, epoch, batch_size, validation_split, [
+                stop_on_non_finite_loss(),
+                *_epoch_callbacks(live, lr_schedule, plateau, curve),
+                *extra_callbacks,
+            ], resumable=bool(checkpoint_dir))
             if checkpoint_dir and epoch + 1 < epochs:
                 arrays = [np.asarray(v.numpy()) for v in state]
                 done = epoch + 1
                 checkpoint.save(checkpoint_dir, checkpoint_key, done, arrays, plateau, live_dir)
     return net
+
+
+def _fit_one_epoch(net, x, targets, epoch: int, batch_size: int, validation_split: float,
+                   callbacks: list, resumable: bool) -> None:
+    """One epoch; a stop (Ctrl-C, SIGTERM) during it says where the run can resume."""
+    try:
+        net.fit(
+            x,
+            targets,
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            batch_size=batch_size,
+            validation_split=validation_split,
+            callbacks=callbacks,
+            verbose=1 if sys.stdout.isatty() else 2,  # a bar on a terminal, a line in logs
+        )
+    except (KeyboardInterrupt, SystemExit):
+        where = (f"the next run resumes after epoch {epoch}" if resumable and epoch
+                 else "the next run starts afresh")
+        print(f"\ntrain: stopped during epoch {epoch + 1}: {where}", file=sys.stderr, flush=True)
+        raise

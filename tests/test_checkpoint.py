@@ -3,12 +3,18 @@
 import io
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import dvc, stages_run
 
-from sentiment import checkpoint, model
+from sentiment import checkpoint, model, sweep
+from sentiment.demo import tool_env
 
 SETTINGS = dict(
     units=4,
@@ -186,15 +192,8 @@ def test_a_checkpoint_that_git_tracks_is_never_resumed_from(tmp_path, monkeypatc
 
 def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(workspace):
     import os
-    import signal
-    import subprocess
-    import sys
-    import time
 
-    from conftest import dvc, stages_run
     from test_pipeline import set_params
-
-    from sentiment.demo import tool_env
 
     set_params(workspace, "train", epochs=4)  # train is stale: the next `dvc repro` runs it
     states = workspace / ".checkpoints/train"
@@ -224,3 +223,36 @@ def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(wo
     straight = dvc(workspace, "repro", "-f", "-s", "train", "evaluate")  # never interrupted
     assert "resuming" not in straight.stdout
     assert (workspace / "data/predictions/bilstm.csv").read_bytes() == after_resume
+
+
+def test_a_stopped_two_worker_sweep_started_again_resumes_both_runs(workspace, tmp_path,
+                                                                     monkeypatch):
+    monkeypatch.chdir(workspace)  # sweep.queue_status() asks DVC here
+    shared = tmp_path / "checkpoints"  # a folder both workers use, as a bucket mount
+    env = {**tool_env(), "SENTIMENT_CHECKPOINTS": str(shared)}
+    command = [sys.executable, "-m", "sentiment.sweep", "--seeds", "1 2", "--",
+               "-S", "train.epochs=6"]
+    first = subprocess.Popen(command, cwd=workspace, env=env, start_new_session=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while len(list(shared.glob("train/*/epoch-*"))) < 2 and time.monotonic() < deadline:
+        assert first.poll() is None, first.stdout.read()
+        time.sleep(0.2)
+    first.send_signal(signal.SIGTERM)  # as Ctrl-C
+    assert "sweep: stopped" in first.communicate(timeout=120)[0]
+    assert len({path.parent for path in shared.glob("train/*/epoch-*")}) == 2  # both kept
+    stopped = [name for name, state in sweep.queue_status().items() if state == "Failed"]
+    assert len(stopped) == 2
+    for name in stopped:
+        log = dvc(workspace, "queue", "logs", name).stdout
+        assert "train: stopped during epoch" in log and "Traceback" not in log
+
+    again = subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr[-2000:]
+    resumed = [name for name, state in sweep.queue_status().items() if state == "Success"]
+    assert len(resumed) == 2
+    for name in resumed:
+        log = dvc(workspace, "queue", "logs", name).stdout
+        assert "train: resuming from the checkpoint after epoch" in log
+    assert not list(shared.glob("train/*/epoch-*"))  # each finished run removed its own
+

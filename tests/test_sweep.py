@@ -218,3 +218,4 @@ def test_stopping_ends_the_workers_and_what_they_started_and_nothing_else():
     assert bystander.poll() is None  # not ours: untouched
     bystander.kill()
     bystander.wait()
+

@@ -104,7 +104,12 @@ def json_lines(text: str) -> list:
 def open_pulls(repo: str, base: str) -> list[dict]:
     query = f"repos/{repo}/pulls?state=open&base={base}&per_page=100"
     fork = '((.head.repo.full_name // "") != (.base.repo.full_name // ""))'
-    return json_lines(gh("api", "--paginate", query, "--jq", f".[] | {{number, fork: {fork}}}"))
+    found = json_lines(gh("api", "--paginate", query, "--jq", f".[] | {{number, fork: {fork}}}"))
+    return [pull for pull in found if _positive_int(pull.get("number"))]  # it becomes a path
+
+
+def _positive_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def mergeability(repo: str, numbers: list[int], tries: int = 4,
@@ -116,8 +121,8 @@ def mergeability(repo: str, numbers: list[int], tries: int = 4,
     for attempt in range(tries):
         for number in [n for n, state in known.items() if state is None]:
             answer = json.loads(gh("api", f"repos/{repo}/pulls/{number}", "--jq", "{mergeable}"))
-            if answer["mergeable"] is not None:
-                known[number] = bool(answer["mergeable"])
+            if isinstance(answer.get("mergeable"), bool):  # anything else: not known yet
+                known[number] = answer["mergeable"]
         if None not in known.values() or attempt + 1 == tries:
             return known
         time.sleep(wait)
@@ -130,6 +135,7 @@ def review_comment(repo: str, number: int) -> dict | None:
     found = json_lines(
         gh("api", "--paginate", f"repos/{repo}/issues/{number}/comments", "--jq", select)
     )
+    found = [c for c in found if _positive_int(c.get("id")) and isinstance(c.get("body"), str)]
     return found[0] if found else None
 
 

@@ -400,6 +400,30 @@ def test_forty_prs_github_has_not_yet_computed_wait_three_times_not_forty(tmp_pa
     assert len(writes(env)) == 40
 
 
+def test_hostile_github_json_reaches_no_other_api_path_and_claims_nothing(tmp_path,
+                                                                         monkeypatch):
+    from github_fakes import install_fake_gh, serve, writes
+
+    from sentiment import refresh
+
+    env = install_fake_gh(tmp_path)
+    monkeypatch.setenv("PATH", env["PATH"])
+    monkeypatch.setenv("FAKE_GH_STATE", env["FAKE_GH_STATE"])
+    here = {"repo": {"full_name": "team/imdb"}}
+    serve(env, "repos/team/imdb/pulls", [
+        {"number": "7/../../../user/keys", "head": here, "base": here},
+        {"number": True, "head": here, "base": here}, {"number": -3, "head": here, "base": here},
+        {"number": 4, "head": here, "base": here}])
+    serve(env, "repos/team/imdb/pulls/4", {"mergeable": "false"})  # a string, not a bool
+    bot = {"login": "github-actions[bot]"}
+    serve(env, "repos/team/imdb/issues/4/comments",
+          [{"id": "1/../../../../user", "user": bot, "body": f"{MARKER}\nx"},
+           {"id": 44, "user": bot, "body": f"{MARKER}\n## R\n"}])
+    done = refresh.refresh("team/imdb", "main", "b" * 40, wait=0)
+    assert done == ["#4: pending"]  # the others are not PRs; "false" is not an answer
+    assert [w["path"] for w in writes(env)] == ["repos/team/imdb/issues/comments/44"]
+
+
 def test_an_out_path_that_is_a_file_is_one_line(tmp_path, capsys):
     from sentiment import review
 

@@ -337,14 +337,23 @@ def test_the_comment_is_the_bots_own_across_pages_never_a_strangers(tmp_path):
     assert [w["method"] + " " + w["path"] for w in writes(env)] == [f"POST {path}"]
 
 
-def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
-    from github_fakes import install_fake_gh, serve, writes
-
-    from sentiment import refresh
+@pytest.fixture
+def fake_gh_first_on_path(tmp_path, monkeypatch) -> dict[str, str]:
+    """The fake `gh` for in-process code (sentiment.refresh); its environment."""
+    from github_fakes import install_fake_gh
 
     env = install_fake_gh(tmp_path)
     monkeypatch.setenv("PATH", env["PATH"])
     monkeypatch.setenv("FAKE_GH_STATE", env["FAKE_GH_STATE"])
+    return env
+
+
+def test_a_base_push_refreshes_every_open_prs_status(fake_gh_first_on_path):
+    from github_fakes import serve, writes
+
+    from sentiment import refresh
+
+    env = fake_gh_first_on_path
     here, fork = {"repo": {"full_name": "team/imdb"}}, {"repo": {"full_name": "alice/imdb"}}
     serve(env, "repos/team/imdb/pulls", [{"number": 7, "head": here, "base": here}],
           [{"number": 8, "head": fork, "base": here}, {"number": 9, "head": here, "base": here}])
@@ -375,15 +384,14 @@ def test_a_base_push_refreshes_every_open_prs_status(tmp_path, monkeypatch):
     assert "`make update BASE=upstream/main`" in moved
 
 
-def test_forty_prs_github_has_not_yet_computed_wait_three_times_not_forty(tmp_path,
-                                                                         monkeypatch):
-    from github_fakes import install_fake_gh, serve, writes
+def test_forty_prs_github_has_not_yet_computed_wait_three_times_not_forty(
+    fake_gh_first_on_path, monkeypatch
+):
+    from github_fakes import serve, writes
 
     from sentiment import refresh
 
-    env = install_fake_gh(tmp_path)
-    monkeypatch.setenv("PATH", env["PATH"])
-    monkeypatch.setenv("FAKE_GH_STATE", env["FAKE_GH_STATE"])
+    env = fake_gh_first_on_path
     here = {"repo": {"full_name": "team/imdb"}}
     serve(env, "repos/team/imdb/pulls",
           [{"number": n, "head": here, "base": here} for n in range(1, 41)])
@@ -400,15 +408,14 @@ def test_forty_prs_github_has_not_yet_computed_wait_three_times_not_forty(tmp_pa
     assert len(writes(env)) == 40
 
 
-def test_hostile_github_json_reaches_no_other_api_path_and_claims_nothing(tmp_path,
-                                                                         monkeypatch):
-    from github_fakes import install_fake_gh, serve, writes
+def test_hostile_github_json_reaches_no_other_api_path_and_claims_nothing(
+    fake_gh_first_on_path,
+):
+    from github_fakes import serve, writes
 
     from sentiment import refresh
 
-    env = install_fake_gh(tmp_path)
-    monkeypatch.setenv("PATH", env["PATH"])
-    monkeypatch.setenv("FAKE_GH_STATE", env["FAKE_GH_STATE"])
+    env = fake_gh_first_on_path
     here = {"repo": {"full_name": "team/imdb"}}
     serve(env, "repos/team/imdb/pulls", [
         {"number": "7/../../../user/keys", "head": here, "base": here},

@@ -93,7 +93,16 @@ def committed_symlinks() -> list[str]:
     listed = subprocess.run(["git", "ls-files", "-s", "-z"], capture_output=True, text=True)
     names = [entry.split("\t", 1)[1] for entry in listed.stdout.split("\0")
              if entry.startswith("120000 ") and "\t" in entry]
-    return [re.sub(r"[^\w./-]", "?", name)[:80] for name in names]
+    return [_safe_name(name) for name in names]
+
+
+def _safe_name(name: str) -> str:
+    """A PR's file name as the comment may show it: word characters, '.', '/', '-'."""
+    return re.sub(r"[^\w./-]", "?", name)[:80]
+
+
+def _listed(names: list[str], most: int) -> str:
+    return ", ".join(code(name) for name in names[:most]) + (", …" if len(names) > most else "")
 
 
 MAX_COMMITTED_BYTES = 16 << 20  # results kept in Git are small; data lives in DVC
@@ -109,7 +118,7 @@ def oversized_files(limit: int = MAX_COMMITTED_BYTES) -> list[str]:
         meta, _, name = entry.partition("\t")
         size = meta.split()[-1] if meta.split() else "-"
         if size.isdigit() and int(size) > limit:
-            big.append(re.sub(r"[^\w./-]", "?", name)[:80])
+            big.append(_safe_name(name))
     return big
 
 
@@ -152,7 +161,7 @@ def pull() -> None:
         )
     missing = _missing_files(result.stderr)
     if missing:
-        shown = ", ".join(code(name) for name in missing[:3]) + (", …" if len(missing) > 3 else "")
+        shown = _listed(missing, 3)
         raise PipelineError(
             f"the branch's results are not on the remote ({len(missing)} "
             f"file{'s' if len(missing) != 1 else ''} missing: "
@@ -394,7 +403,7 @@ def review(rev: str, out: Path, fork_pr: int | None = None) -> int:
     try:
         links = committed_symlinks()
         if links:
-            shown = ", ".join(f"`{name}`" for name in links[:5]) + (", …" if len(links) > 5 else "")
+            shown = _listed(links, 5)
             raise PipelineError(
                 f"this commit holds symbolic links ({shown}), which can point at any file of "
                 "the machine that reviews it, so nothing of it was read: commit the files "
@@ -404,7 +413,7 @@ def review(rev: str, out: Path, fork_pr: int | None = None) -> int:
         if big:
             raise PipelineError(
                 f"this commit holds files over {MAX_COMMITTED_BYTES >> 20} MiB "
-                f"({', '.join(f'`{name}`' for name in big[:5])}), so nothing of it was read: "
+                f"({_listed(big, 5)}), so nothing of it was read: "
                 "keep data in DVC (`dvc add` or a stage's outs), commit small files only"
             )
         too_big = yaml_problem()

@@ -44,12 +44,21 @@ def locked_hashes(workspace) -> dict:
             if out["path"] not in ("metrics/train.json", "models/live")}
 
 
-def test_training_twice_on_the_cpu_gives_identical_metrics_and_model_bytes(workspace):
+def test_training_twice_on_the_cpu_gives_identical_metrics_and_model_bytes(
+    workspace, monkeypatch
+):
     before = (workspace / "metrics/evaluate.json").read_bytes()
     curve = (workspace / "metrics/plots/training.csv").read_bytes()
     saved = digests(workspace, ["models/model.keras", "models/fingerprint.json"])
     lock = locked_hashes(workspace)
+    first = json.loads((workspace / "metrics/train.json").read_text())["threads"]
+    # the second run with other op threads (as a sweep worker sets them): threads change
+    # the speed, never the arithmetic
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "1")
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
     dvc(workspace, "repro", "-f", "-s", "train", "evaluate")
+    second = json.loads((workspace / "metrics/train.json").read_text())["threads"]
+    assert second == {"inter_op": "1", "intra_op": "3"} != first
     assert (workspace / "metrics/evaluate.json").read_bytes() == before
     assert (workspace / "metrics/plots/training.csv").read_bytes() == curve
     # Keras' save time is taken out of the file: same weights, same bytes, same dvc.lock

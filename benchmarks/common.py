@@ -28,6 +28,8 @@ def machine() -> dict:
 
     import numpy as np
 
+    from sentiment.model import cpu_model
+
     blas = "unknown"
     try:
         from threadpoolctl import threadpool_info
@@ -39,6 +41,7 @@ def machine() -> dict:
     return {
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
+        "cpu": cpu_model(),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": blas,

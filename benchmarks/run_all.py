@@ -40,6 +40,7 @@ def main() -> None:
     run("paired")
     run("encode", "data/prepared/train.parquet")
     run("embed", "models/vocab.json")
+    run("threads")
     run("notebook", "data/encoded/x_train.npy")
     run("pipeline")
     table = summary()

@@ -19,8 +19,9 @@ import sys
 import time
 
 from benchmarks.common import report
+from sentiment.model import THREAD_VARIABLES
 
-# name -> (TF_NUM_INTEROP_THREADS, TF_NUM_INTRAOP_THREADS); None: how the stage runs
+# name -> values of THREAD_VARIABLES (inter-op, intra-op); None: how the stage runs
 SETTINGS = {
     "tensorflow_default": ("0", "0"),  # 0: TensorFlow picks (one thread per core, each pool)
     "stage": None,  # sentiment.model.set_cpu_threads
@@ -59,10 +60,9 @@ def time_batches(batches: int) -> dict:
 
 def run_setting(name: str, batches: int) -> dict:
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    for variable in ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"):
+    for variable in THREAD_VARIABLES:
         env.pop(variable, None)
-    if SETTINGS[name]:
-        env.update(zip(("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS"), SETTINGS[name]))
+    env.update(zip(THREAD_VARIABLES, SETTINGS[name] or ()))
     cmd = [sys.executable, "-m", "benchmarks.threads", "--child", "--batches", str(batches)]
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return json.loads(result.stdout.splitlines()[-1])

@@ -157,9 +157,12 @@ def start_workers(environments: list[dict[str, str]]) -> list[subprocess.Popen]:
     return workers
 
 
-def stop_workers(workers: list[subprocess.Popen], grace: float = 10.0) -> None:
+def stop_workers(workers: list[subprocess.Popen], grace: float = 30.0) -> None:
     """End the workers this sweep started and the runs they started (their process
-    groups), SIGTERM first, SIGKILL after `grace` seconds; nothing else."""
+    groups), SIGTERM first, SIGKILL after `grace` seconds; nothing else.
+
+    The grace is long because a run that is killed before it has unwound says nothing
+    about where it stopped; on a loaded 2-core box 10 s was not always enough."""
     for worker in workers:
         if worker.poll() is None:
             with contextlib.suppress(ProcessLookupError):

@@ -156,7 +156,7 @@ def set_cpu_threads() -> None:
     side_by_side = min(2, cores)  # the two directions of the BiLSTM
     with contextlib.suppress(RuntimeError):  # already running: keep what it has
         tf.config.threading.set_inter_op_parallelism_threads(side_by_side)
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, cores // side_by_side))
+        tf.config.threading.set_intra_op_parallelism_threads(cores // side_by_side)
 
 
 def cpu_threads() -> dict[str, str]:

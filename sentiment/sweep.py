@@ -162,7 +162,8 @@ def stop_workers(workers: list[subprocess.Popen], grace: float = 30.0) -> None:
     groups), SIGTERM first, SIGKILL after `grace` seconds; nothing else.
 
     The grace is long because a run that is killed before it has unwound says nothing
-    about where it stopped; on a loaded 2-core box 10 s was not always enough."""
+    about where it stopped; on a loaded 2-core box one run lost that line with 10 s
+    (probably this kill; not reproduced)."""
     for worker in workers:
         if worker.poll() is None:
             with contextlib.suppress(ProcessLookupError):

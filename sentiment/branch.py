@@ -27,6 +27,7 @@ from pathlib import Path
 from sentiment.io import PipelineError
 
 OUTPUT_ROOTS = ("data", "models")
+CODE_ROOTS = ("stages", "sentiment", "dvc.yaml")  # what the stages run: new files count too
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -104,29 +105,45 @@ def update(base: str, push: bool = True) -> str:
     publish()
     if run("git", "diff", "--cached", "--quiet", check=False).returncode != 0:
         run("git", "commit", "-q", "-m", f"Re-lock after merging {base}")
-    where = push_target(remote) if push else None
-    if where:
-        run("git", "push", "-q", *where)
     head = run("git", "rev-parse", "--short", "HEAD").stdout.strip()
-    return f"update: merged {base}, re-locked and published at {head}" + (
-        f", pushed ({' '.join(where) or 'git push'})" if push else ""
-    )
+    said = f"update: merged {base}, re-locked and published at {head}"
+    if not push:
+        return said + "; not pushed (--no-push)"
+    where = push_target(remote)
+    if not where:
+        raise PipelineError(
+            f"merged and re-locked at {head}, but this branch has no upstream and no remote "
+            "to push to: `git push -u <remote> HEAD`"
+        )
+    run("git", "push", "-q", *where)
+    target_remote, ref = where[-2], where[-1].split(":", 1)[-1]
+    if remote_tip(target_remote, ref) != run("git", "rev-parse", "HEAD").stdout.strip():
+        raise PipelineError(
+            f"`git push {' '.join(where)}` exited 0 but {target_remote} does not hold {head} "
+            f"at {ref}: push by hand and check `git ls-remote {target_remote}`"
+        )
+    return f"{said}, pushed to {target_remote} {ref}"
 
 
 def push_target(base_remote: str | None) -> list[str]:
-    """Where a plain `git push` of this branch goes, as `git push` arguments. A branch that
-    `gh pr checkout` made for a fork's PR names the fork by URL and has no upstream ref:
-    its commits go there, to the PR's branch, never as a new branch of the base's remote."""
-    if run("git", "rev-parse", "--abbrev-ref", "@{upstream}", check=False).returncode == 0:
-        return []
+    """Where a plain `git push` of this branch goes, as `git push` arguments: the branch's
+    remote and merge ref when it has them (an upstream set by `git push -u`, or what `gh pr
+    checkout` writes for a fork's PR: the fork by URL and the PR's branch), otherwise the
+    base's remote under this branch's name (a new branch). [] when there is nowhere."""
     branch = run("git", "rev-parse", "--abbrev-ref", "HEAD").stdout.strip()
     remote = run("git", "config", f"branch.{branch}.remote", check=False).stdout.strip()
     merge = run("git", "config", f"branch.{branch}.merge", check=False).stdout.strip()
-    if remote and merge:
+    if remote and remote != "." and merge:
         return [remote, f"HEAD:{merge}"]
-    if base_remote:  # a new branch: the base's remote, under this branch's name
-        return ["-u", base_remote, "HEAD"]
+    if base_remote:
+        return ["-u", base_remote, f"HEAD:refs/heads/{branch}"]
     return []
+
+
+def remote_tip(remote: str, ref: str) -> str | None:
+    """The commit `ref` names on `remote` now, asked of the remote itself."""
+    listed = run("git", "ls-remote", remote, ref, check=False).stdout.split()
+    return listed[0] if listed else None
 
 
 def main() -> None:
@@ -141,6 +158,8 @@ def main() -> None:
         if args.command == "publish":
             files = publish()
             edited = run("git", "diff", "--name-only").stdout.split()  # tracked, not staged
+            edited += run("git", "ls-files", "--others", "--exclude-standard", "--",
+                          *CODE_ROOTS).stdout.split()  # a new model's module and script
             also = (f"; also changed, not staged: {', '.join(edited)} (`git add` what made "
                     "these results)") if edited else ""
             print(f"publish: pushed to the DVC remote; staged {', '.join(files)}{also}: "

@@ -18,8 +18,9 @@ removes its folder, so the stage's outputs never depend on whether the run resum
 
 What a checkpoint holds is read as untrusted: a symbolic link anywhere in it, a file
 larger than its bound, an array of another shape or type, or anything malformed discards
-that checkpoint with one line, and training starts afresh; one that Git tracks (a branch
-can carry one) is never resumed from, nor written to.
+that checkpoint with one line, and training starts afresh; one that Git tracks or that is
+reached through a link, at any level from `.checkpoints` down (a branch can carry either),
+is never resumed from, written to or removed.
 """
 
 from __future__ import annotations
@@ -83,12 +84,35 @@ def tracked_by_git(path: Path) -> bool:
     return listed.returncode == 0 and listed.stdout.strip() != ""
 
 
-def usable(root: Path, key: str) -> bool:
-    """False, with one line, when this run's folder must not be used: Git tracks it."""
+def _levels(root: Path, key: str) -> list[Path]:
+    """Every folder from the checkpoint root down to this run's: `.checkpoints`,
+    `.checkpoints/train`, `.checkpoints/train/<key>` (under $SENTIMENT_CHECKPOINTS, only
+    the folders below the one the user named)."""
+    top = [] if os.environ.get(ENV) or root.parent == Path(".") else [root.parent]
+    return [*top, root, run_folder(root, key)]
+
+
+def refusal(root: Path, key: str) -> str | None:
+    """Why this run's folder must not be used, or None. Nothing that arrives through Git is
+    resumed from: not a folder Git tracks at any level, nor one reached through a link (a
+    branch can commit `.checkpoints` as a link to a folder of planted weights)."""
+    for level in _levels(root, key):
+        if level.is_symlink():
+            return f"{level} is a symbolic link"
+        if (level.exists() or level.is_symlink()) and tracked_by_git(level):
+            return f"{level} is tracked by Git (committed on a branch?)"
     where = run_folder(root, key)
-    if where.exists() and tracked_by_git(where):
-        print(f"train: {where} is tracked by Git (committed on a branch?): it is neither resumed "
-              "from nor written; training without checkpoints", file=sys.stderr)
+    if where.exists() and tracked_by_git(where.resolve()):
+        return f"{where} resolves into files Git tracks"
+    return None
+
+
+def usable(root: Path, key: str) -> bool:
+    """False, with one line, when this run's folder must not be used (refusal)."""
+    why = refusal(root, key)
+    if why:
+        print(f"train: {why}: it is neither resumed from nor written; training without "
+              "checkpoints", file=sys.stderr)
         return False
     return True
 
@@ -207,11 +231,7 @@ def discard(where: Path, why: str) -> None:
 
 
 def remove(root: Path, key: str) -> None:
-    """The finished run's own folder, and nothing else of the root (nor one Git tracks)."""
-    where = run_folder(root, key)
-    if where.exists() and tracked_by_git(where):
-        return
-    if where.is_symlink():
-        where.unlink()
-    else:
-        shutil.rmtree(where, ignore_errors=True)
+    """The finished run's own folder, and nothing else of the root: not one reached through
+    a link, nor one Git tracks (refusal)."""
+    if refusal(root, key) is None:
+        shutil.rmtree(run_folder(root, key), ignore_errors=True)

@@ -134,6 +134,27 @@ def strategy_scope(distribute: str, devices: list[str] | None = None) -> Iterato
 THREAD_VARIABLES = ("TF_NUM_INTEROP_THREADS", "TF_NUM_INTRAOP_THREADS")
 
 
+def thread_settings() -> dict[str, int]:
+    """TF_NUM_* as set in the environment, each a whole number from 1 to 8 per core.
+
+    TensorFlow reads them itself: a negative value aborts the process with no message, a
+    word is ignored, and thousands start thousands of OS threads, so each is checked first.
+    """
+    most = 8 * len(os.sched_getaffinity(0))
+    found = {}
+    for name in THREAD_VARIABLES:
+        value = os.environ.get(name, "")
+        if not value:
+            continue
+        if not (value.isascii() and value.isdigit() and 1 <= int(value) <= most):
+            raise PipelineError(
+                f"{name}={value[:20]!r} is not a whole number from 1 to {most} (8 per core): "
+                f"set one, or unset it for the stage's choice"
+            )
+        found[name] = int(value)
+    return found
+
+
 def set_cpu_threads() -> None:
     """One op thread per core on a CPU-only TensorFlow, unless TF_NUM_* say otherwise.
 
@@ -141,12 +162,12 @@ def set_cpu_threads() -> None:
     cores the forward and backward LSTMs then fight over them. With one thread per op each
     direction has a core, and the recipe's training step takes 1.29 s a batch against 1.68 s
     (benchmarks/threads.py, docs/benchmarks.md); the weights are the same, bit for bit. A
-    sweep worker's TF_NUM_* settings win; a GPU box keeps TensorFlow's defaults. Call it
-    before TensorFlow runs its first op.
+    sweep worker's TF_NUM_* settings win (checked: thread_settings); a GPU box keeps
+    TensorFlow's defaults. Call it before TensorFlow runs its first op.
     """
     import keras
 
-    if keras.backend.backend() != "tensorflow" or any(map(os.environ.get, THREAD_VARIABLES)):
+    if thread_settings() or keras.backend.backend() != "tensorflow":
         return
     import tensorflow as tf
 
@@ -171,8 +192,9 @@ def cpu_threads() -> dict[str, str]:
         "inter_op": tf.config.threading.get_inter_op_parallelism_threads(),
         "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
     }
+    settings = thread_settings()
     names = dict(zip(configured, THREAD_VARIABLES))
-    return {key: os.environ.get(names[key]) or str(value) for key, value in configured.items()}
+    return {key: str(settings.get(names[key], value)) for key, value in configured.items()}
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:

@@ -39,6 +39,7 @@ CURVE = "metrics/plots/training.csv"  # rewritten after every epoch: a run shows
 
 def main() -> None:
     p = params.read_section(SECTION, PARAMS)
+    model.thread_settings()  # a bad TF_NUM_* is one line here, before TensorFlow reads it
     x = load_array(INPUTS[0], "encode", "int32", 2)
     y = load_array(INPUTS[1], "encode", "int64", 1)
     matrix = load_array(INPUTS[2], "embed", "float32", 2)

@@ -256,3 +256,28 @@ def test_a_stopped_two_worker_sweep_started_again_resumes_both_runs(workspace, t
         assert "train: resuming from the checkpoint after epoch" in log
     assert not list(shared.glob("train/*/epoch-*"))  # each finished run removed its own
 
+
+
+@pytest.mark.parametrize("link_at", [".checkpoints", ".checkpoints/train", ".checkpoints/train/k"])
+def test_a_checkpoint_reached_through_a_committed_link_at_any_level_is_never_used(
+    tmp_path, monkeypatch, capsys, link_at
+):
+    import subprocess
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(checkpoint.ENV, raising=False)
+    subprocess.run(["git", "init", "-q"], check=True)
+    (tmp_path / "live").mkdir()
+    checkpoint.save(Path("planted/train"), "k", 1, [np.zeros(3)], {"wait": 0.0}, "live")
+    planted = Path("planted/train/k/epoch-0001")
+    link = Path(link_at)
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(Path(*[".."] * (len(link.parts) - 1), "planted", *link.parts[1:]))
+    assert (Path(".checkpoints/train/k/epoch-0001")).is_dir()  # the link reaches the weights
+    subprocess.run(["git", "add", "-f", "planted", ".checkpoints"], check=True)
+    root = checkpoint.folder("train")
+    assert not checkpoint.usable(root, "k")
+    said = capsys.readouterr().err
+    assert "is a symbolic link" in said or "is tracked by Git" in said
+    checkpoint.remove(root, "k")
+    assert planted.is_dir()  # what the link points at is not ours to delete

@@ -140,3 +140,20 @@ def test_a_non_finite_loss_fails_training_with_one_line(tmp_path):
     )
     with pytest.raises(PipelineError, match=r"loss became nan at epoch 1, batch 1: lower"):
         model.train(x, y, matrix, str(tmp_path / "live"), **settings)
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "abc", "2000", "1.5", "٣"])
+def test_a_thread_setting_that_tensorflow_would_abort_on_or_ignore_is_one_line(
+    monkeypatch, value
+):
+    from sentiment.io import PipelineError
+
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", value)
+    with pytest.raises(PipelineError, match="TF_NUM_INTRAOP_THREADS=.* is not a whole number"):
+        model.thread_settings()
+
+
+def test_thread_settings_within_bounds_are_taken_as_numbers(monkeypatch):
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "1")
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
+    assert model.thread_settings() == {"TF_NUM_INTEROP_THREADS": 1, "TF_NUM_INTRAOP_THREADS": 3}

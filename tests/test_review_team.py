@@ -197,7 +197,7 @@ def test_make_update_on_a_gh_pr_checkout_branch_pushes_to_the_prs_own_branch(
         cwd=developer, capture_output=True, text=True, env=tool_env(),  # as `make update`
     )
     assert updated.returncode == 0, updated.stderr
-    assert f"pushed ({fork} HEAD:refs/heads/pr)" in updated.stdout
+    assert f"pushed to {fork} refs/heads/pr" in updated.stdout
     pushed = run(tmp_path, "git", "--git-dir", str(fork), "rev-parse", "pr").stdout.strip()
     assert pushed == sha(developer, "HEAD")  # the PR's own branch moved
     assert run(tmp_path, "git", "ls-remote", str(origin)).stdout == upstream_refs  # untouched

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -43,9 +44,18 @@ def status_block(text: str) -> str:
 
 def code(text: object, limit: int = 80) -> str:
     """`text` as an inline code span nothing in it can end: a PR's names (params keys,
-    paths) may hold backticks, line breaks, HTML, links or @mentions, which stay literal."""
-    shown = "".join(c if c.isprintable() else "?" for c in str(text)).replace("`", "'")
+    paths, stage names) may hold backticks, line breaks, HTML, links, @mentions or a table's
+    `|`, which stay literal (a `|` shows as `¦`: GitHub splits a table row at any `|`)."""
+    shown = "".join(c if c.isprintable() else "?" for c in str(text))
+    shown = shown.replace("`", "'").replace("|", "¦")
     return f"`{shown[:limit]}{'…' if len(shown) > limit else ''}`"
+
+
+def inert(text: object) -> str:
+    """A PR's name as Markdown: as it is when it is plain (ASCII letters, digits, `_./-`),
+    otherwise a code span (code)."""
+    plain = isinstance(text, str) and re.fullmatch(r"[A-Za-z0-9_./-]{1,80}", text)
+    return text if plain else code(text)
 
 
 def conflict_status(base: str, sha: str, files: list[str] | None = None,

@@ -27,6 +27,7 @@ import numpy as np
 
 from sentiment import evaluation, params, pipeline, stats
 from sentiment.io import JSONProblem, PipelineError, file_digest, parse_json
+from sentiment.refresh import code, inert
 
 SEED_KEY = "train.seed"
 
@@ -61,7 +62,7 @@ def base_moved_on(rev: str, base: str) -> str | None:
     changed = git("diff", "--name-only", base, tip, "--", "metrics/*.json").split()
     if not changed:
         return None
-    files = ", ".join(f"`{name}`" for name in changed[:4]) + (", …" if len(changed) > 4 else "")
+    files = ", ".join(code(name) for name in changed[:4]) + (", …" if len(changed) > 4 else "")
     return (
         f"> `{rev}` has new results since this branch forked from it (`{base[:8]}` → "
         f"`{tip[:8]}`: {files}); `make update BASE={rev}` merges them in and re-locks, "
@@ -79,13 +80,71 @@ def has_results(rev: str) -> bool:
     return listed.returncode == 0 and "dvc.lock" in listed.stdout.split()
 
 
-def dvc_markdown(*args: str) -> str:
+def dvc_json(*args: str):
+    """A `dvc … --json` answer, parsed."""
     result = subprocess.run(
-        [sys.executable, "-P", "-m", "dvc", *args, "--md"], capture_output=True, text=True
+        [sys.executable, "-P", "-m", "dvc", *args, "--json"], capture_output=True, text=True
     )
     if result.returncode != 0:
-        raise PipelineError(f"`dvc {' '.join(args)}` failed: {result.stderr.strip()}")
-    return result.stdout.strip() or "_No changes._"
+        raise PipelineError(f"`dvc {' '.join(args)}` failed: {result.stderr.strip()[:300]}")
+    try:
+        return parse_json(result.stdout or "{}")
+    except JSONProblem as error:
+        raise PipelineError(f"`dvc {' '.join(args)}` wrote no JSON ({error})") from None
+
+
+def _cell(value) -> str:
+    """A value from a PR's files as a table cell: numbers as numbers, anything else inert."""
+    if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
+        return code(json_text(value))
+    if isinstance(value, (int, float)):
+        return f"{value:.5g}"
+    return code(value)
+
+
+def json_text(value) -> str:
+    import json
+
+    return json.dumps(value, sort_keys=True)[:80]
+
+
+def diff_table(kind: str, base: str) -> str:
+    """`dvc params diff` / `dvc metrics diff` against `base` as a Markdown table built here,
+    every name and value a code span: DVC's own `--md` pastes a PR's names into the table
+    raw (a `|` in a key adds a column, a `[link](…)` or `@name` renders)."""
+    found = dvc_json(kind, "diff", base[:12])
+    rows = [
+        f"| {inert(path)} | {inert(name)} | {_cell(change.get('old'))} "
+        f"| {_cell(change.get('new'))} |"
+        for path, changes in (found.items() if isinstance(found, dict) else [])
+        if isinstance(changes, dict)
+        for name, change in sorted(changes.items())
+        if isinstance(change, dict)
+    ]
+    if not rows:
+        return "_No changes._"
+    return "\n".join([f"| file | {kind[:-1]} | base | head |", "|---|---|---|---|", *rows])
+
+
+def _flat(prefix: str, node) -> list[tuple[str, object]]:
+    if isinstance(node, dict):
+        return [pair for key, value in node.items() for pair in _flat(f"{prefix}{key}.", value)]
+    return [(prefix[:-1], node)]
+
+
+def metrics_table() -> str:
+    """`dvc metrics show` of the workspace as a Markdown table built here (see diff_table)."""
+    found = dvc_json("metrics", "show")
+    files = found.get("", {}).get("data", {}) if isinstance(found, dict) else {}
+    rows = [
+        f"| {inert(path)} | {inert(name)} | {_cell(value)} |"
+        for path, entry in (files.items() if isinstance(files, dict) else [])
+        if isinstance(entry, dict)
+        for name, value in _flat("", entry.get("data", {}))
+    ]
+    if not rows:
+        return "_No metrics._"
+    return "\n".join(["| file | metric | value |", "|---|---|---|", *rows])
 
 
 def read_at(path: str, rev: str | None):
@@ -168,10 +227,11 @@ PAIRED_HEADER = [
 ]
 
 
-def _paired_row(name: str, labels, base_pos, head_pos) -> str:
+def _paired_row(label: str, labels, base_pos, head_pos) -> str:
+    """`label`: Markdown made safe by the caller (inert names)."""
     c = stats.paired_comparison(labels, base_pos, head_pos)
     return (
-        f"| {name} | {_pct(c['base_accuracy'])} | {_pct(c['head_accuracy'])} "
+        f"| {label} | {_pct(c['base_accuracy'])} | {_pct(c['head_accuracy'])} "
         f"| {100 * c['change']:+.2f} | {100 * c['change_ci']['low']:+.2f} to "
         f"{100 * c['change_ci']['high']:+.2f} | {c['base_only']} / {c['head_only']} "
         f"| {c['p_value']:.3g} | **{c['verdict']}** |"
@@ -188,7 +248,8 @@ def models_table(only: str | None = None) -> str:
     rows, notes = [], []
     for name, frame in frames.items():
         if frame is None:
-            notes.append(f"- **{name}**: no {found[name][0]} in the workspace; not paired.")
+            notes.append(f"- **{inert(name)}**: no {inert(found[name][0])} in the workspace; "
+                         "not paired.")
     names = [n for n, f in frames.items() if f is not None]
     for i, base in enumerate(names):
         for head in names[i + 1:]:
@@ -196,10 +257,10 @@ def models_table(only: str | None = None) -> str:
                 continue
             aligned, why = evaluation.paired(frames[head], frames[base])
             if aligned is None:
-                notes.append(f"- **{base}** and **{head}**: {why}; not paired.")
+                notes.append(f"- **{inert(base)}** and **{inert(head)}**: {why}; not paired.")
                 continue
             labels = frames[head]["label"].to_numpy()
-            rows.append(_paired_row(f"{base} (base) vs {head} (head)", labels,
+            rows.append(_paired_row(f"{inert(base)} (base) vs {inert(head)} (head)", labels,
                                     aligned["prob_pos"].to_numpy(),
                                     frames[head]["prob_pos"].to_numpy()))
     if not rows and not notes:
@@ -247,7 +308,7 @@ def paired_rows(base: str) -> list[str]:
         sides = f"base {_interval_text(metrics, base)}, head {_interval_text(metrics, None)}"
         if head is not None and read_at(metrics, base) is None:
             notes.append(
-                f"- **{model}**: new in this branch (the base has no `{metrics}`): head "
+                f"- **{inert(model)}**: new in this branch (the base has no {code(metrics)}): head "
                 f"{_interval_text(metrics, None)}."
             )
         elif head is None or before is None:
@@ -256,12 +317,14 @@ def paired_rows(base: str) -> list[str]:
                 if head is None
                 else f"`{base[:8]}` (its results are not on the DVC remote: `dvc push` them)"
             )
-            notes.append(f"- **{model}**: no predictions in {where}; not paired. {sides}.")
+            notes.append(f"- **{inert(model)}**: no predictions in {where}; not paired. {sides}.")
         elif (aligned := evaluation.paired(head, before))[0] is None:
-            notes.append(f"- **{model}**: {aligned[1]}, `prepare` changed; not paired. {sides}.")
+            notes.append(f"- **{inert(model)}**: {aligned[1]}, `prepare` changed; not paired. "
+                         f"{sides}.")
         else:
             labels, head_pos = head["label"].to_numpy(), head["prob_pos"].to_numpy()
-            rows.append(_paired_row(model, labels, aligned[0]["prob_pos"].to_numpy(), head_pos))
+            base_pos = aligned[0]["prob_pos"].to_numpy()
+            rows.append(_paired_row(inert(model), labels, base_pos, head_pos))
     table = [*PAIRED_HEADER, *rows] if rows else []
     return table + ([""] if rows and notes else []) + notes
 
@@ -287,11 +350,11 @@ def build_report(rev: str, base: str | None = None) -> str:
             "",
             "### Params (`dvc params diff`)",
             "",
-            dvc_markdown("params", "diff", base[:12]),
+            diff_table("params", base),
             "",
             "<details><summary>Every metric (<code>dvc metrics diff</code>)</summary>",
             "",
-            dvc_markdown("metrics", "diff", base[:12]),
+            diff_table("metrics", base),
             "",
             "</details>",
             "",
@@ -302,7 +365,7 @@ def build_report(rev: str, base: str | None = None) -> str:
 def first_results_report(rev: str, base: str) -> str:
     """The base has no results yet (no dvc.lock): the head's numbers, nothing to pair."""
     rows = [
-        f"| {model} | {_interval_text(metrics, None)} |"
+        f"| {inert(model)} | {_interval_text(metrics, None)} |"
         for model, (_, metrics) in models().items()
         if read_at(metrics, None) is not None
     ]
@@ -320,7 +383,7 @@ def first_results_report(rev: str, base: str) -> str:
             "",
             "<details><summary>Every metric (<code>dvc metrics show</code>)</summary>",
             "",
-            dvc_markdown("metrics", "show"),
+            metrics_table(),
             "",
             "</details>",
             "",

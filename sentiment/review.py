@@ -87,6 +87,73 @@ def yaml_problem() -> str | None:
     return None
 
 
+# Values DVC never opens as files (a stage's command is not run by the review).
+PROSE_KEYS = {"cmd", "desc", "meta", "title", "x_label", "y_label", "labels", "type"}
+TEMPLATING = ("vars", "foreach", "matrix")
+
+
+def pipeline_files() -> list[str]:
+    """The commit's files DVC parses as pipelines: every dvc.yaml and .dvc file."""
+    listed = subprocess.run(["git", "ls-files", "-z"], capture_output=True, text=True)
+    return [name for name in listed.stdout.split("\0") if name and not name.startswith(".dvc/")
+            and (Path(name).name == "dvc.yaml" or name.endswith(".dvc"))]
+
+
+def _leaves_tree(text: str) -> bool:
+    """Whether a path names something outside the commit's tree: absolute, home, a drive,
+    a URL (DVC reads http://, s3://, remote:// deps itself) or any `..`."""
+    parts = text.replace("\\", "/").split("/")
+    return (text.startswith(("/", "~", "\\")) or "://" in text or ".." in parts
+            or re.match(r"[A-Za-z]:", text) is not None)
+
+
+def _outside(node, templating: bool, prose: bool = False) -> str | None:
+    """The first string of a parsed pipeline file that leaves the tree, or (templating
+    False) the first use of DVC's templating, in a few words; None when there is none.
+    `prose`: a value DVC never opens as a file (PROSE_KEYS), checked for templating only."""
+    if isinstance(node, dict):
+        for name, value in node.items():
+            if not templating and name in TEMPLATING:
+                return f"uses DVC's templating (`{name}:`)"
+            found = _outside(name, templating, prose) or _outside(
+                value, templating, prose or name in PROSE_KEYS)
+            if found:
+                return found
+    elif isinstance(node, list):
+        return next((f for f in (_outside(v, templating, prose) for v in node) if f), None)
+    elif isinstance(node, str):
+        if not templating and "${" in node:
+            return "uses DVC's templating (`${…}`)"
+        if not prose and _leaves_tree(node):
+            return f"names the path {code(node, 40)}"
+    return None
+
+
+def outside_references(templating: bool) -> str | None:
+    """The first pipeline file that could make DVC read outside the commit's tree, in one
+    line, checked before DVC parses anything; None when all stay inside. A fork's pipeline
+    (templating False) may not use `vars:`, `foreach:`, `matrix:` or `${…}`: a `vars:` file
+    is read from anywhere and its values land in the comment, and a matrix multiplies
+    without bound."""
+    import yaml
+
+    for name in pipeline_files():
+        path = Path(name)
+        if not path.is_file() or path.stat().st_size > YAML_BOUNDS["dvc.yaml"]:
+            return f"{_safe_name(name)} is missing or larger than 1 MiB"
+        try:
+            text = path.read_text(encoding="utf-8")
+            if sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)) > MAX_ALIASES:
+                return f"{_safe_name(name)} uses more than {MAX_ALIASES} YAML aliases"
+            document = yaml.safe_load(text)
+        except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
+            return f"{_safe_name(name)} is not YAML that can be read safely"
+        found = _outside(document, templating)
+        if found:
+            return f"{_safe_name(name)} {found}"
+    return None
+
+
 def committed_symlinks() -> list[str]:
     """The commit's symbolic links, by a printable form of their names. A link can point
     anywhere on the runner (a credentials file, /dev/zero), so a review reads none."""
@@ -203,7 +270,8 @@ def fork_steps(number: int) -> str:
     return (
         "A fork cannot push to this repository's DVC remote, so a maintainer runs "
         f"`gh pr checkout {number}`, `dvc repro`, `make publish`, `git commit` and `git push` "
-        f"(to this PR's branch), then `gh workflow run pr-report.yml -f pr={number}`."
+        f"(to this PR's branch), then `gh workflow run pr-report.yml -f pr={number} -f "
+        "sha=$(git rev-parse HEAD)` (the review refuses any other head)."
     )
 
 
@@ -415,6 +483,14 @@ def review(rev: str, out: Path, fork_pr: int | None = None) -> int:
                 f"this commit holds files over {MAX_COMMITTED_BYTES >> 20} MiB "
                 f"({_listed(big, 5)}), so nothing of it was read: "
                 "keep data in DVC (`dvc add` or a stage's outs), commit small files only"
+            )
+        outside = outside_references(templating=fork_pr is None)
+        if outside:
+            raise PipelineError(
+                f"{outside}, which could make DVC read files outside this commit's tree, so "
+                "nothing of it was read: name files inside the repository"
+                + (" and write the pipeline out (a fork's review reads no templating)"
+                   if fork_pr is not None else "")
             )
         too_big = yaml_problem()
         if too_big:

@@ -280,6 +280,26 @@ def test_the_docs_gate_fails_closed_and_reads_20000_paths(tmp_path):
     assert run(repo, gate[0], "no-such-base").stdout.strip() == "true"  # an error: code
 
 
+def test_a_document_a_test_reads_or_a_generated_block_is_not_docs_only(tmp_path):
+    repo = committed_repo(tmp_path / "repo", {
+        "README.md": "intro\n",
+        "docs/research.md": "<!-- results:headline -->\n| a | 90.0 |\n<!-- /results -->\n",
+        "docs/free.md": "prose\n",
+        "tests/test_readme.py": 'README = "README.md"\n',
+    })
+    gate = [str(WORKFLOWS.parent.parent / ".ci/changed-code"), "main"]
+
+    def gate_says(name, text):
+        run(repo, "git", "checkout", "-q", "-B", "pr", "main")
+        (repo / name).write_text(text)
+        run(repo, "git", "commit", "-qam", name)
+        return run(repo, *gate).stdout.strip()
+
+    assert gate_says("README.md", "a headline of 99%\n") == "true"  # a test reads it
+    assert gate_says("docs/research.md", "typed 95.0\n") == "true"  # a generated block
+    assert gate_says("docs/free.md", "more prose\n") == "false"
+
+
 def test_the_gate_is_the_base_branchs_and_moved_or_deleted_code_is_code(tmp_path):
     root = WORKFLOWS.parent.parent
     (step,) = [s["run"] for s in yaml.safe_load((WORKFLOWS / "pr-report.yml").read_text())[

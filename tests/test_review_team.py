@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import test_review
 import yaml
 from conftest import dvc, run
@@ -51,7 +52,8 @@ def fork_pr(github, tmp_path, change) -> tuple[Path, dict]:
     env = install_fake_gh(tmp_path / "gh")
     serve(env, "repos/team/imdb/pulls/5",
           {"base": {"ref": "main"}, "head": {"sha": sha(fork, "HEAD")}})
-    env.update(ORIGIN=str(origin), REPO="team/imdb", PR="5", KEY_ID="", SECRET="")
+    env.update(ORIGIN=str(origin), REPO="team/imdb", PR="5", KEY_ID="", SECRET="",
+               SHA=sha(fork, "HEAD"))  # what the maintainer published and dispatches
     return work, env
 
 
@@ -106,6 +108,84 @@ def test_a_forks_symlinks_are_refused_and_nothing_they_point_at_reaches_the_comm
     assert secret.read_text() == "token: SECRET-TOKEN-123\n"
 
 
+SECRET_TEXT = "SECRET-TOKEN-123"
+
+
+@pytest.mark.parametrize("reference", ["vars-absolute", "vars-relative", "params-file",
+                                       "plots-file", "template", "dep-url", "foreach"])
+def test_a_forks_pipeline_naming_files_outside_its_tree_is_refused_before_dvc_reads_them(
+    github, tmp_path, reference
+):
+    secret = tmp_path / "secret.yaml"
+    secret.write_text(f"token: {SECRET_TEXT}\n")
+    sneaky = "../" * 8 + str(secret).lstrip("/")
+
+    def change(fork):
+        pipeline_file = fork / "dvc.yaml"
+        document = yaml.safe_load(pipeline_file.read_text())
+        nbsvm = document["stages"]["nbsvm"]
+        if reference.startswith("vars"):
+            document = {"vars": [str(secret) if reference == "vars-absolute" else sneaky],
+                        **document}
+            nbsvm["params"].append("nbsvm.${token}")
+        elif reference == "params-file":
+            nbsvm["params"].append({str(secret): ["token"]})
+        elif reference == "plots-file":
+            document["plots"].append({"leak": {"y": {sneaky: ["token"]}}})
+        elif reference == "template":
+            document["plots"].append({"leak": {"template": str(secret), "y": {
+                "metrics/plots/training.csv": ["accuracy"]}}})
+        elif reference == "dep-url":
+            nbsvm["deps"].append("http://169.254.169.254/latest/meta-data")
+        else:  # a foreach over a file's values: DVC reads its source first
+            document["stages"]["many"] = {"foreach": "${token}",
+                                          "do": {"cmd": "echo ${item}"}}
+        pipeline_file.write_text(yaml.safe_dump(document, sort_keys=False))
+
+    work, env = fork_pr(github, tmp_path, change)
+    result = run_fork_review_step(work, env)
+    assert result.returncode == 1
+    comment = (work / "head/review/comment.md").read_text()
+    assert "## The review could not run" in comment and "outside this commit's tree" in comment
+    assert SECRET_TEXT not in comment + result.stdout + result.stderr
+
+
+def test_a_forks_committed_cache_is_dropped_so_forged_results_are_not_reviewed(
+    github, tmp_path
+):
+    def change(fork):  # forged predictions, their lock and metrics, committed, not pushed
+        predictions = fork / "data/predictions/nbsvm.csv"
+        rows = predictions.read_text().splitlines()
+        header = rows[0].split(",")
+        label, prob = header.index("label"), header.index("prob_pos")
+        forged = [header]
+        for row in rows[1:]:
+            cells = row.split(",")
+            cells[prob] = "1.0" if cells[label] in ("1", "pos") else "0.0"
+            forged.append(cells)
+        predictions.write_text("\n".join(",".join(r) for r in forged) + "\n")
+        dvc(fork, "commit", "-f", "nbsvm")
+        run(fork, "git", "add", "-f", ".dvc/cache")
+
+    work, env = fork_pr(github, tmp_path, change)
+    assert run(work.parent / "fork", "git", "ls-files", ".dvc/cache").stdout.strip()
+    result = run_fork_review_step(work, env)
+    assert result.returncode == 1
+    comment = (work / "head/review/comment.md").read_text()
+    assert "## The results are not on the DVC remote" in comment
+    assert "data/predictions/nbsvm.csv" in comment and "better" not in comment
+
+
+def test_a_dispatch_for_another_head_than_the_published_one_is_refused(github, tmp_path):
+    work, env = fork_pr(github, tmp_path, lambda fork: (fork / "NOTE.md").write_text("hi\n"))
+    env["SHA"] = "0" * 40  # what the maintainer published; the fork pushed again since
+    result = run_fork_review_step(work, env)
+    assert result.returncode == 1
+    assert f"PR 5's head is now {sha(work.parent / 'fork', 'HEAD')}, not {'0' * 40}" in (
+        result.stderr)
+    assert not (work / "head").exists()  # nothing of the PR was fetched
+
+
 def test_a_forks_stale_results_name_the_maintainers_steps_not_the_authors(github, tmp_path):
     def change(fork):
         set_params(fork, "baseline", C=3.0)  # committed without `dvc repro`
@@ -116,7 +196,8 @@ def test_a_forks_stale_results_name_the_maintainers_steps_not_the_authors(github
     comment = (work / "head/review/comment.md").read_text()
     assert "## Results are stale" in comment and "`baseline`" in comment
     assert "A fork cannot push to this repository's DVC remote" in comment
-    assert "`gh pr checkout 5`" in comment and "`gh workflow run pr-report.yml -f pr=5`" in comment
+    assert "`gh pr checkout 5`" in comment
+    assert "`gh workflow run pr-report.yml -f pr=5 -f sha=$(git rev-parse HEAD)`" in comment
     assert "the review runs again on that push" not in comment  # the author's own path
 
 

@@ -17,8 +17,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
 from sentiment import pipeline
 from sentiment.sample import make_sample
 
@@ -63,10 +61,11 @@ def git(workspace: Path, *args: str) -> str:
 
 
 def make_workspace(
-    workspace: Path, overrides: dict | None = None, params_file: Path | None = None
+    workspace: Path, overrides: dict | None = None, params_text: str | None = None
 ) -> Path:
-    """A committed copy of the project whose params (params_file, else the project's
-    params.yaml) point at a fresh synthetic sample."""
+    """A committed copy of the project whose params (params_text, else the project's
+    params.yaml) point at a fresh synthetic sample, with DEMO_PARAMS' small sizes laid
+    over them."""
     workspace.mkdir(parents=True, exist_ok=True)
     for name in project_files():
         target = workspace / name
@@ -74,16 +73,12 @@ def make_workspace(
         shutil.copy2(ROOT / name, target)
     (workspace / ".dvc").mkdir(exist_ok=True)
     (workspace / ".dvc/config").write_text(DVC_CONFIG)
-    if params_file is not None:
-        shutil.copy2(params_file, workspace / "params.yaml")
+    if params_text is not None:
+        (workspace / "params.yaml").write_text(params_text, encoding="utf-8")
     dataset, vectors = make_sample(workspace / "sample")
-    params = yaml.safe_load((workspace / "params.yaml").read_text())
-    params["prepare"]["dataset"] = str(dataset.relative_to(workspace))
-    params["embed"]["vectors"] = str(vectors.relative_to(workspace))
-    params["prepare"]["revision"] = params["embed"]["revision"] = None  # local: no Hub pins
-    for section, values in {**DEMO_PARAMS, **(overrides or {})}.items():
-        params[section].update(values)
-    (workspace / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    sources = {"prepare": {"dataset": str(dataset.relative_to(workspace)), "revision": None},
+               "embed": {"vectors": str(vectors.relative_to(workspace)), "revision": None}}
+    overlay(workspace / "params.yaml", DEMO_PARAMS, sources, overrides or {})
     with open(workspace / ".gitignore", "a") as ignore:
         ignore.write("/sample/\n")
     if not (workspace / ".git").exists():
@@ -93,6 +88,26 @@ def make_workspace(
     git(workspace, "add", "-A")
     git(workspace, "commit", "-q", "-m", "workspace for the demo")
     return workspace
+
+
+def overlay(path: Path, *layers: dict) -> None:
+    """Set each layer's `section: {key: value}` in a params file, written as `dvc exp run
+    -S` writes it (comments kept, a null left empty), so a later `-S` edit changes one
+    line and two people's edits merge."""
+    from dvc.utils.serialize import modify_yaml
+
+    with modify_yaml(path) as params:
+        for layer in layers:
+            for section, values in layer.items():
+                params[section].update(values)
+
+
+def committed_params(root: Path = ROOT) -> str:
+    """The project's params.yaml as its HEAD commit holds it (a clone's uncommitted edits
+    are not read); the file itself outside a Git checkout."""
+    shown = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=root, capture_output=True,
+                           text=True)
+    return shown.stdout if shown.returncode == 0 else (root / "params.yaml").read_text()
 
 
 def metrics_table(workspace: Path) -> str:

@@ -15,11 +15,14 @@ from filelock import FileLock
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the Hub; the error path is tested offline
 
-from sentiment.demo import make_workspace, tool_env  # noqa: E402
+from sentiment.demo import committed_params, make_workspace, tool_env  # noqa: E402
 from sentiment.sample import make_sample  # noqa: E402
 
-# what every test workspace starts from, never the project's (possibly edited) params.yaml
-TEST_PARAMS = Path(__file__).parent / "params.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+# What every test workspace starts from: params.yaml as the project's HEAD commit holds it
+# (a clone's uncommitted edits are never read; a new model's section comes with it), with
+# sentiment.demo's small sizes laid over it.
+TEST_PARAMS = committed_params(ROOT)
 
 
 @pytest.fixture(scope="session")
@@ -73,7 +76,7 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
 
 
 def _reproduce(folder: Path) -> None:
-    workspace = make_workspace(folder, params_file=TEST_PARAMS)
+    workspace = make_workspace(folder, params_text=TEST_PARAMS)
     dvc(workspace, "repro")
     run(workspace, "git", "add", "-A")
     run(workspace, "git", "commit", "-q", "-m", "reproduce on the sample")

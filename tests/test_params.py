@@ -2,7 +2,7 @@
 
 import pytest
 import yaml
-from conftest import TEST_PARAMS
+from conftest import ROOT, TEST_PARAMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,12 +10,11 @@ from sentiment import params, pipeline
 from sentiment.io import PipelineError
 from stages import prepare, train
 
-ROOT = TEST_PARAMS.parent.parent
 SCHEMAS = pipeline.stage_params(ROOT / "dvc.yaml")  # every section's rules, from its stage
 
 
 def defaults() -> dict:
-    return yaml.safe_load(TEST_PARAMS.read_text())
+    return yaml.safe_load(TEST_PARAMS)
 
 
 def test_the_test_params_are_valid_complete_and_the_notebooks_recipe():
@@ -240,10 +239,22 @@ def _keys(document: dict):
             yield section, key
 
 
+def as_dvc_writes_it(tmp_path) -> str:
+    """The test params after one `dvc exp run -S` wrote them (a no-op edit): how a team's
+    params.yaml looks after its first `-S`, whatever tool wrote it before."""
+    from dvc.utils.serialize import modify_yaml
+
+    path = tmp_path / "written.yaml"
+    path.write_text(TEST_PARAMS)
+    with modify_yaml(path):
+        pass
+    return path.read_text()
+
+
 def test_a_dash_s_edit_of_any_key_changes_that_keys_line_alone(tmp_path):
     from dvc.utils.serialize import modify_yaml  # what `dvc exp run -S` writes with
 
-    original = (ROOT / "params.yaml").read_text()
+    original = as_dvc_writes_it(tmp_path)
     for section, key in _keys(yaml.safe_load(original)):
         path = tmp_path / "params.yaml"
         path.write_text(original)
@@ -260,7 +271,7 @@ def test_two_branches_made_with_dash_s_on_different_keys_merge_cleanly(tmp_path)
     from dvc.utils.serialize import modify_yaml
 
     base = tmp_path / "base.yaml"
-    base.write_text((ROOT / "params.yaml").read_text())
+    base.write_text(as_dvc_writes_it(tmp_path))
     sides = {}
     for name, (section, key, value) in {"ours": ("train", "dropout", 0.4),
                                         "theirs": ("baseline", "C", 1.0)}.items():

@@ -73,11 +73,11 @@ test: install ## the test suite, in parallel (what CI runs)
 	python -m pytest -n $(TEST_JOBS) --dist loadscope
 
 results: install ## the research tables in docs/research.md and README.md, from results/
-	python -m sentiment.results pair
-	python -m sentiment.results render
+	python -m lab.results pair
+	python -m lab.results render
 
 demo: install ## the whole pipeline offline on a synthetic sample (about a minute)
-	python -m sentiment.demo
+	python -m lab.demo
 
 lint: install ## ruff; zizmor and actionlint (with shellcheck) on the workflows; shellcheck
 	ruff check .
@@ -93,7 +93,7 @@ BASE ?= origin/main
 override BASE := $(value BASE)
 export BASE
 report: install ## paired report of the workspace against the merge-base with BASE
-	python -m sentiment.report --base "$$BASE"
+	python -m lab.report --base "$$BASE"
 
 SEEDS ?= 0 1 2
 ARGS ?=
@@ -103,7 +103,7 @@ ARGS ?=
 GPUS ?=
 PER_GPU ?= 1
 sweep: install ## queue the grid ARGS x SEEDS, run it on every GPU (GPUS="0 1", PER_GPU=2)
-	python -m sentiment.sweep --gpus "$(GPUS)" --per-gpu $(PER_GPU) --seeds "$(SEEDS)" -- $(ARGS)
+	python -m lab.sweep --gpus "$(GPUS)" --per-gpu $(PER_GPU) --seeds "$(SEEDS)" -- $(ARGS)
 
 # A sweep over many machines (cluster/sweep.yaml, docs/sweeps.md): each job runs one
 # experiment from a commit and pushes it; `make collect` gathers them where you review.
@@ -114,25 +114,25 @@ job: install ## one experiment of a cluster sweep (ARGS="-S train.seed=1"): run 
 collect: install ## pull this commit's experiments from origin (not rerun) and print the table
 	git fetch -q origin
 	dvc exp pull origin
-	python -m sentiment.report --experiments $(if $(MODEL),--model $(MODEL))
+	python -m lab.report --experiments $(if $(MODEL),--model $(MODEL))
 
 experiments: install ## this commit's experiments grouped by params, mean ± std over seeds (MODEL=name)
-	python -m sentiment.report --experiments $(if $(MODEL),--model $(MODEL))
+	python -m lab.report --experiments $(if $(MODEL),--model $(MODEL))
 
 runs: install ## each experiment in a row: the params that vary, each model's accuracy (95% CI)
-	python -m sentiment.report --runs
+	python -m lab.report --runs
 
 models: install ## every two models of dvc.yaml paired on the same reviews; a chart of all ROC curves
-	python -m sentiment.report --models
+	python -m lab.report --models
 
 review: install ## the pull-request check: pull, refuse stale results, write review/comment.md
-	python -m sentiment.review --base "$$BASE" --out review
+	python -m lab.review --base "$$BASE" --out review
 
 publish: install ## after `dvc repro`: dvc push --run-cache, stage dvc.lock, params, metrics
-	python -m sentiment.branch publish
+	python -m lab.branch publish
 
 update: install ## merge BASE into this branch, re-lock (re-runs only what is stale), push
-	python -m sentiment.branch update --base "$$BASE"
+	python -m lab.branch update --base "$$BASE"
 
 bench: install ## benchmarks (minutes): benchmarks/results/*.json + summary.md
 	python -m benchmarks.run_all

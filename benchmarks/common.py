@@ -28,7 +28,7 @@ def machine() -> dict:
 
     import numpy as np
 
-    from sentiment.model import cpu_model
+    from sentiment.devices import cpu_model
 
     blas = "unknown"
     try:

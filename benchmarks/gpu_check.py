@@ -82,7 +82,7 @@ def main() -> None:
     args = parser.parse_args()
     import tensorflow as tf
 
-    from sentiment import model
+    from sentiment import training
 
     gpus = tf.config.list_physical_devices("GPU")
     if not gpus:
@@ -94,7 +94,8 @@ def main() -> None:
     p["mixed_precision"] = args.mixed_precision
     timer = EpochTimer()
     with tempfile.TemporaryDirectory() as live_dir:
-        model.train(x, y, matrix, live_dir, **p, extra_callbacks=[timer.callback])
+        training.train(x, y, matrix, training.Recipe(**p), live_dir,
+                       extra_callbacks=[timer.callback])
     epoch = timer.times[-1]
     trained = int(args.samples * (1 - p["validation_split"]))
     report(

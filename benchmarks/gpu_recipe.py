@@ -9,7 +9,7 @@ vocabularies overlap, so two splits fit where two matrices would not), test labe
 ids, and what made them
 (the params of prepare, encode and embed, the inputs' hashes in dvc.lock). There, `run`
 trains the committed `train` params (BiLSTM(256), 20 epochs, or `--epochs N`) through the
-same `sentiment.model.train`, on Keras' torch backend (cuDNN LSTM) when TensorFlow is
+same `sentiment.training.train`, on Keras' torch backend (cuDNN LSTM) when TensorFlow is
 absent, and writes accuracy with its 95% interval, the per-epoch curve with wall times,
 peak GPU memory and the machine to `$OUT/gpu_recipe<tag>.json`, and the per-review
 predictions.
@@ -140,7 +140,7 @@ def run(split: str | None, epochs: int | None, deterministic: bool, seed: int | 
     choose_backend()
     import keras
 
-    from sentiment import evaluation, model, params
+    from sentiment import devices, evaluation, params, training
     from stages import train
 
     split, packed = unpack(split)
@@ -165,7 +165,7 @@ def run(split: str | None, epochs: int | None, deterministic: bool, seed: int | 
         on_epoch_begin=lambda *_: started.append(time.perf_counter()), on_epoch_end=epoch_end
     )
     begin = time.perf_counter()
-    net = model.train(x, y, matrix, None, **p, extra_callbacks=[clock])
+    net = training.train(x, y, matrix, training.Recipe(**p), None, extra_callbacks=[clock])
     train_seconds = time.perf_counter() - begin
     probs = np.asarray(net.predict(packed["x_test"].astype(np.int32), batch_size=256, verbose=0))
     metrics = evaluation.test_metrics(packed["y_test"], probs)
@@ -179,7 +179,7 @@ def run(split: str | None, epochs: int | None, deterministic: bool, seed: int | 
         "curve": curve,
         "train_seconds": round(train_seconds, 1),
         "peak_gpu_memory_mib": peak_gpu_mib(),
-        "environment": model.environment(),
+        "environment": devices.environment(),
         "finished": True,
     }
     result_path.write_text(json.dumps(result, indent=2) + "\n")

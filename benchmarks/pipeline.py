@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from benchmarks.common import report
-from sentiment.demo import make_workspace, tool_env
+from lab.demo import make_workspace, tool_env
 
 
 def repro(workspace: Path) -> tuple[float, list[str]]:

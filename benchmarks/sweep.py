@@ -1,7 +1,7 @@
 """Benchmark: runs per hour of a CPU sweep, one 2-thread worker vs two 1-thread workers.
 
 Each layout runs the same number of queued experiments (new seeds, so no run-cache hit)
-from one reproduced commit, through `sentiment.sweep`'s workers; wall time from the first
+from one reproduced commit, through `lab.sweep`'s workers; wall time from the first
 worker's start to the last run's end (the workers' 10 s idle exit subtracted).
 
     python -m benchmarks.sweep --dataset ../shared/data/imdb \
@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import report
-from sentiment import sweep
-from sentiment.demo import make_workspace, tool_env
+from lab import sweep
+from lab.demo import make_workspace, tool_env
 
 CPU_PRESET = {"units": 32, "epochs": 2, "batch_size": 128, "learning_rate": 0.001}
 

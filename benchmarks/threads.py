@@ -19,12 +19,12 @@ import sys
 import time
 
 from benchmarks.common import report
-from sentiment.model import THREAD_VARIABLES
+from sentiment.devices import THREAD_VARIABLES
 
 # name -> values of THREAD_VARIABLES (inter-op, intra-op); None: how the stage runs
 SETTINGS = {
     "tensorflow_default": ("0", "0"),  # 0: TensorFlow picks (one thread per core, each pool)
-    "stage": None,  # sentiment.model.set_cpu_threads
+    "stage": None,  # sentiment.devices.set_cpu_threads
     "one_thread": ("1", "1"),
 }
 
@@ -34,10 +34,10 @@ def time_batches(batches: int) -> dict:
     import keras
     import numpy as np
 
-    from sentiment import model
+    from sentiment import devices, model
 
-    model.set_cpu_threads()
-    model.seed_everything(0)
+    devices.set_cpu_threads()
+    devices.seed_everything(0)
     rng = np.random.default_rng(0)
     matrix = rng.normal(size=(45_000, 300)).astype("float32")
     x = rng.integers(0, 45_000, size=(64 * batches, 280)).astype("int32")
@@ -55,7 +55,7 @@ def time_batches(batches: int) -> dict:
             seconds.append(time.perf_counter() - self.start)
 
     net.fit(x, y, batch_size=64, verbose=0, callbacks=[Clock()])
-    return {"threads": model.cpu_threads(), "seconds": seconds}
+    return {"threads": devices.cpu_threads(), "seconds": seconds}
 
 
 def run_setting(name: str, batches: int) -> dict:

@@ -47,6 +47,7 @@ DEFAULT_ROOT = ".checkpoints"
 STATE = "state.json"
 ARRAYS = "variables.npz"
 LIVE = "live"
+PLATEAU_STATE = ("best", "wait", "cooldown_counter")  # what ReduceLROnPlateau carries
 STATE_BYTES = 64 * 1024  # state.json: a key, a count and a few counters
 LIVE_BYTES = 64 * 2**20  # DVCLive's logs: text, a few lines an epoch
 
@@ -197,8 +198,6 @@ def _read(epoch: Path, key: str, shapes) -> Checkpoint:
     epochs_done, callbacks = state.get("epochs_done"), state.get("callbacks")
     if not isinstance(epochs_done, int) or epochs_done < 1 or not isinstance(callbacks, dict):
         raise ValueError("its state is malformed")
-    from sentiment.model import PLATEAU_STATE
-
     if set(callbacks) - set(PLATEAU_STATE) or not all(
         isinstance(v, (int, float)) and not isinstance(v, bool) for v in callbacks.values()
     ):

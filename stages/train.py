@@ -4,7 +4,7 @@ The training curve (metrics/plots/training.csv) is rewritten after every epoch, 
 plots show` and DVC's VS Code extension show a long run while it trains; metrics/train.json
 records the machine, the software and each epoch's wall seconds."""
 
-from sentiment import checkpoint, model, params
+from sentiment import checkpoint, devices, model, params, training
 from sentiment.io import PipelineError, load_array, outputs, run_stage, write_json
 
 SECTION = "train"  # its params.yaml section: the keys below, each checked by its rule
@@ -33,13 +33,15 @@ INPUTS = [
     "models/vocab.json",
     "models/encoding.json",
 ]
-CODE = ["stages/train.py", "sentiment/model.py"]
+CODE = [
+    "stages/train.py", "sentiment/model.py", "sentiment/training.py", "sentiment/devices.py",
+]
 CURVE = "metrics/plots/training.csv"  # rewritten after every epoch: a run shows while it trains
 
 
 def main() -> None:
     p = params.read_section(SECTION, PARAMS)
-    model.thread_settings()  # a bad TF_NUM_* is one line here, before TensorFlow reads it
+    devices.thread_settings()  # a bad TF_NUM_* is one line here, before TensorFlow reads it
     x = load_array(INPUTS[0], "encode", "int32", 2)
     y = load_array(INPUTS[1], "encode", "int64", 1)
     matrix = load_array(INPUTS[2], "embed", "float32", 2)
@@ -63,18 +65,18 @@ def main() -> None:
     key = checkpoint.run_key(p, [*INPUTS, *CODE])
     with outputs("train") as out:
         live = out("models/live")
-        net = model.train(
-            x, y, matrix, str(live), **p,
+        net = training.train(
+            x, y, matrix, training.Recipe(**p), str(live),
             checkpoint_dir=resume_from, checkpoint_key=key, curve=CURVE,
         )
         model.save_model(net, out("models/model.keras"))  # same weights, same bytes
         # the model's own hash with its vocabulary's: evaluate and predict refuse any mix
         bound = model.fingerprint(out("models/model.keras"), *INPUTS[3:])
         write_json(out("models/fingerprint.json"), bound)
-        model.write_training_curve(live, out(CURVE))
-        seconds = model.epoch_seconds(live)
+        training.write_training_curve(live, out(CURVE))
+        seconds = training.epoch_seconds(live)
         write_json(out("metrics/train.json"), {
-            **model.environment(), "epoch_seconds": seconds, "train_seconds": round(sum(seconds)),
+            **devices.environment(), "epoch_seconds": seconds, "train_seconds": round(sum(seconds)),
         })
         write_json(out(params.used_path("train")), params.used())
     checkpoint.remove(resume_from, key)

@@ -15,13 +15,13 @@ from filelock import FileLock
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the Hub; the error path is tested offline
 
-from sentiment.demo import committed_params, make_workspace, tool_env  # noqa: E402
-from sentiment.sample import make_sample  # noqa: E402
+from lab.demo import committed_params, make_workspace, tool_env  # noqa: E402
+from lab.sample import make_sample  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 # What every test workspace starts from: params.yaml as the project's HEAD commit holds it
 # (a clone's uncommitted edits are never read; a new model's section comes with it), with
-# sentiment.demo's small sizes laid over it.
+# lab.demo's small sizes laid over it.
 TEST_PARAMS = committed_params(ROOT)
 
 

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from conftest import dvc, stages_run
 
-from sentiment import checkpoint, model, sweep
-from sentiment.demo import tool_env
+from lab import sweep
+from lab.demo import tool_env
+from sentiment import checkpoint, training
 
 SETTINGS = dict(
     units=4,
@@ -64,8 +65,9 @@ def data():
 
 def trained(data, folder, key="k", **extra):
     x, y, matrix = data
-    net = model.train(
-        x, y, matrix, str(folder / "live"), **SETTINGS, checkpoint_dir=folder / "ckpt",
+    net = training.train(
+        x, y, matrix, training.Recipe(**SETTINGS), str(folder / "live"),
+        checkpoint_dir=folder / "ckpt",
         checkpoint_key=key, **extra
     )
     return net.predict(x, verbose=0), net.optimizer.learning_rate.numpy()
@@ -230,7 +232,7 @@ def test_a_stopped_two_worker_sweep_started_again_resumes_both_runs(workspace, t
     monkeypatch.chdir(workspace)  # sweep.queue_status() asks DVC here
     shared = tmp_path / "checkpoints"  # a folder both workers use, as a bucket mount
     env = {**tool_env(), "SENTIMENT_CHECKPOINTS": str(shared)}
-    command = [sys.executable, "-m", "sentiment.sweep", "--seeds", "1 2", "--",
+    command = [sys.executable, "-m", "lab.sweep", "--seeds", "1 2", "--",
                "-S", "train.epochs=6"]
     first = subprocess.Popen(command, cwd=workspace, env=env, start_new_session=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

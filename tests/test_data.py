@@ -6,9 +6,9 @@ from datasets import ClassLabel, Dataset, Features, Value, load_dataset
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lab.sample import PLANTED_DUPLICATES
 from sentiment import data
 from sentiment.io import PipelineError
-from sentiment.sample import PLANTED_DUPLICATES
 
 
 def write_folder(folder, texts, labels, features=None, splits=("train", "test")):
@@ -171,7 +171,7 @@ def test_label_names_must_be_neg_then_pos(tmp_path):
 
 
 def test_null_texts_in_the_unlabelled_split_are_dropped(tmp_path):
-    from sentiment.sample import DATASET_CARD
+    from lab.sample import DATASET_CARD
 
     folder = tmp_path / "d"
     (folder / "plain_text").mkdir(parents=True)

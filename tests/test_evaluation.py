@@ -74,9 +74,9 @@ def test_training_curve_joins_train_and_validation_by_epoch(tmp_path):
         # the value column is found by name, wherever DVCLive puts it
         rows = "".join(f"{metric}-{i}\t{v}\t{i}\n" for i, v in enumerate(column))
         (live / split / f"{metric}.tsv").write_text(f"timestamp\t{metric}\tstep\n{rows}")
-    from sentiment import model
+    from sentiment import training
 
-    model.write_training_curve(tmp_path / "live", tmp_path / "training.csv")
+    training.write_training_curve(tmp_path / "live", tmp_path / "training.csv")
     assert read(tmp_path / "training.csv") == [
         ["epoch", "accuracy", "loss", "val_accuracy", "val_loss"],
         ["1", "0.6", "0.9", "0.5", "1.1"],

@@ -15,7 +15,7 @@ import yaml
 from conftest import dvc, stages_run
 from test_pipeline import set_params
 
-from sentiment.demo import tool_env
+from lab.demo import tool_env
 
 
 def snapshot(workspace):

@@ -12,8 +12,8 @@ from test_failures import stage as run_stage_script
 from test_pipeline import set_params
 from test_reproducibility import DATA_OUTPUTS, digests
 
+from lab.demo import tool_env
 from sentiment import pipeline
-from sentiment.demo import tool_env
 
 ENCODE_OUTPUTS = [n for n in DATA_OUTPUTS if n.startswith(("data/encoded/", "models/"))]
 TRAIN_OUTPUTS = ["models/model.keras", "metrics/train.json", "models/live/metrics.json"]
@@ -89,7 +89,7 @@ def test_after_kills_in_encode_and_train_repro_recovers_and_leaves_no_litter(wor
     set_params(workspace, "train", learning_rate=0.002)
     trained = digests(workspace, TRAIN_OUTPUTS)
     # killed after training and saving, just before the last output: nothing is published
-    killed = run_with_fault(workspace, "train", KILL, 1, target="sentiment.model.environment")
+    killed = run_with_fault(workspace, "train", KILL, 1, target="sentiment.devices.environment")
     assert killed.returncode == -9
     assert digests(workspace, TRAIN_OUTPUTS) == trained
     assert litter(workspace)

@@ -155,7 +155,7 @@ def test_a_stage_prints_its_result_without_tensorflow_start_up_noise(workspace):
     import subprocess
     import sys
 
-    from sentiment.demo import tool_env
+    from lab.demo import tool_env
 
     result = subprocess.run(
         [sys.executable, "-m", "stages.evaluate"],

@@ -7,7 +7,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from sentiment import model
+from sentiment import devices, model, training
 
 
 @pytest.fixture(scope="module")
@@ -66,11 +66,11 @@ def test_mixed_precision_is_used_on_a_gpu_and_falls_back_to_float32_without_one(
 
     expected = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
     try:
-        assert model.set_precision(True) == expected
+        assert devices.set_precision(True) == expected
         net = model.build_model(np.zeros((30, 4), np.float32), 6, 3, 0.0, 0.0, 0.0)
         assert net.get_layer("output").dtype_policy.compute_dtype == "float32"  # always
     finally:
-        model.set_precision(False)
+        devices.set_precision(False)
 
 
 def test_mixed_precision_keeps_the_output_layer_in_float32():
@@ -93,14 +93,14 @@ def test_mirrored_strategy_over_two_devices_trains_like_one_device():
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from sentiment import model
-        devices = [d.name for d in tf.config.list_logical_devices("CPU")]
+        from sentiment import devices, model
+        cpus = [d.name for d in tf.config.list_logical_devices("CPU")]
         x = np.random.default_rng(0).integers(0, 30, (32, 6)).astype("int32")
         y = keras.utils.to_categorical(np.arange(32) % 2, 2)
         losses = {}
         for distribute in ("auto", "off"):
             keras.utils.set_random_seed(0)
-            with model.strategy_scope(distribute, devices) as strategy:
+            with devices.strategy_scope(distribute, cpus) as strategy:
                 net = model.build_model(np.zeros((30, 4), np.float32), 6, 3, 0.0, 0.0, 0.0)
                 model.compile_model(net, 0.01, 0.0)
             replicas = strategy.num_replicas_in_sync if strategy else 1
@@ -139,7 +139,7 @@ def test_a_non_finite_loss_fails_training_with_one_line(tmp_path):
         distribute="off",
     )
     with pytest.raises(PipelineError, match=r"loss became nan at epoch 1, batch 1: lower"):
-        model.train(x, y, matrix, str(tmp_path / "live"), **settings)
+        training.train(x, y, matrix, training.Recipe(**settings), str(tmp_path / "live"))
 
 
 @pytest.mark.parametrize("value", ["-1", "0", "abc", "2000", "1.5", "٣"])
@@ -150,10 +150,10 @@ def test_a_thread_setting_that_tensorflow_would_abort_on_or_ignore_is_one_line(
 
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", value)
     with pytest.raises(PipelineError, match="TF_NUM_INTRAOP_THREADS=.* is not a whole number"):
-        model.thread_settings()
+        devices.thread_settings()
 
 
 def test_thread_settings_within_bounds_are_taken_as_numbers(monkeypatch):
     monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "1")
     monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
-    assert model.thread_settings() == {"TF_NUM_INTEROP_THREADS": 1, "TF_NUM_INTRAOP_THREADS": 3}
+    assert devices.thread_settings() == {"TF_NUM_INTEROP_THREADS": 1, "TF_NUM_INTRAOP_THREADS": 3}

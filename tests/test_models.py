@@ -52,7 +52,7 @@ def test_the_worked_example_adds_a_variant_that_alone_runs_and_shows_up_everywhe
     assert "| bilstm (base) vs nbsvm_tri (head) |" in models
     assert (workspace / "dvc_plots/roc-every-model.png").stat().st_size > 1000
 
-    report = run(workspace, sys.executable, "-m", "sentiment.report", "--base", "HEAD").stdout
+    report = run(workspace, sys.executable, "-m", "lab.report", "--base", "HEAD").stdout
     assert "- **nbsvm_tri**: new in this branch" in report
 
 
@@ -73,7 +73,7 @@ def test_two_linear_models_are_paired_when_there_is_no_bilstm(workspace):
     document = yaml.safe_load((workspace / "dvc.yaml").read_text())
     del document["stages"]["evaluate"]  # a repo of linear models only
     (workspace / "dvc.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
-    models = subprocess.run([sys.executable, "-m", "sentiment.report", "--models"],
+    models = subprocess.run([sys.executable, "-m", "lab.report", "--models"],
                             cwd=workspace, capture_output=True, text=True, check=True).stdout
     assert "| baseline (base) vs nbsvm (head) |" in models
     assert "bilstm" not in models
@@ -83,7 +83,7 @@ def test_predictions_that_are_not_the_ones_dvc_lock_names_are_refused(workspace)
     predictions = workspace / "data/predictions/nbsvm.csv"
     rows = predictions.read_text().splitlines()
     predictions.write_text("\n".join([rows[0], *reversed(rows[1:])]) + "\n")  # another file
-    models = subprocess.run([sys.executable, "-m", "sentiment.report", "--models"],
+    models = subprocess.run([sys.executable, "-m", "lab.report", "--models"],
                             cwd=workspace, capture_output=True, text=True)
     assert models.returncode != 0
     assert models.stderr.strip().splitlines() == [

@@ -284,3 +284,11 @@ def test_two_branches_made_with_dash_s_on_different_keys_merge_cleanly(tmp_path)
     assert merged.returncode == 0  # no conflict
     result = yaml.safe_load(merged.stdout)
     assert result["train"]["dropout"] == 0.4 and result["baseline"]["C"] == 1.0
+
+
+def test_the_training_recipe_has_exactly_the_train_sections_keys():
+    from dataclasses import fields
+
+    from sentiment.training import Recipe
+
+    assert [f.name for f in fields(Recipe)] == list(train.PARAMS)  # a new key needs both

@@ -197,7 +197,7 @@ def imported_modules(path, root):
 
 
 def test_every_stages_code_deps_are_exactly_the_modules_its_script_imports():
-    from sentiment.demo import ROOT
+    from lab.demo import ROOT
 
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     for name, stage in stages.items():

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
+from lab.demo import tool_env
 from sentiment import model, predict
-from sentiment.demo import tool_env
 from sentiment.predict import EMPTY
 
 

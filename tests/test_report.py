@@ -1,4 +1,4 @@
-"""`sentiment.report`: the PR comment's paired comparisons, and the seed-grouped table."""
+"""`lab.report`: the PR comment's paired comparisons, and the seed-grouped table."""
 
 import json
 import shutil
@@ -10,14 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_pipeline import set_params
 
+from lab import report as report_module
 from sentiment import evaluation, stats
-from sentiment import report as report_module
 from sentiment.io import PipelineError
 
 
 def report(workspace, *args):
     return subprocess.run(
-        [sys.executable, "-m", "sentiment.report", *args],
+        [sys.executable, "-m", "lab.report", *args],
         cwd=workspace,
         capture_output=True,
         text=True,
@@ -95,7 +95,7 @@ def test_a_base_without_results_gets_first_results_not_columns_of_zeros(workspac
 
 def test_first_results_show_the_heads_training_curve_and_confusion_matrix(workspace,
                                                                         monkeypatch):
-    from sentiment.review import plot_tables
+    from lab.review import plot_tables
 
     first = run(workspace, "git", "rev-list", "--max-parents=0", "HEAD").stdout.strip()
     monkeypatch.chdir(workspace)

@@ -112,7 +112,7 @@ def test_push_then_fresh_clone_pull_is_up_to_date_and_reruns_nothing(workspace, 
     # --allow-missing leaves what no stale stage needed unpulled; `dvc pull` fetches it (the
     # remote has it: nothing recomputed), and the workspace is then publishable
     dvc(fresh, "pull")
-    published = run(fresh, sys.executable, "-m", "sentiment.branch", "publish")
+    published = run(fresh, sys.executable, "-m", "lab.branch", "publish")
     assert "publish: pushed to the DVC remote" in published.stdout
     assert stages_run(dvc(fresh, "repro")) == []
 
@@ -143,5 +143,5 @@ def test_publish_names_edited_code_it_did_not_stage(workspace, tmp_path):
     code = workspace / "sentiment/baseline.py"
     code.write_text(code.read_text() + "\n# a new idea\n")
     dvc(workspace, "repro")
-    published = run(workspace, sys.executable, "-m", "sentiment.branch", "publish").stdout
+    published = run(workspace, sys.executable, "-m", "lab.branch", "publish").stdout
     assert "also changed, not staged: sentiment/baseline.py (`git add` what made" in published

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sentiment import evaluation, results
+from lab import results
+from sentiment import evaluation
 from sentiment.io import PipelineError
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ import yaml
 from conftest import dvc, published, run
 from test_pipeline import set_params
 
-from sentiment.review import MARKER
+from lab.review import MARKER
 
 PNG = b"\x89PNG\r\n\x1a\n"
 WORKFLOW = Path(__file__).resolve().parent.parent / ".github/workflows/pr-report.yml"
@@ -49,7 +49,7 @@ def ci_review(origin, tmp_path, branch, base="origin/main"):
     clone = tmp_path / f"ci-{branch}"
     run(tmp_path, "git", "clone", "-q", "-b", branch, str(origin), str(clone))
     result = subprocess.run(
-        [sys.executable, "-m", "sentiment.review", "--base", base, "--out", "review"],
+        [sys.executable, "-m", "lab.review", "--base", base, "--out", "review"],
         cwd=clone,
         capture_output=True,
         text=True,
@@ -359,7 +359,7 @@ def test_the_comment_is_the_bots_own_across_pages_never_a_strangers(tmp_path):
 
 @pytest.fixture
 def fake_gh_first_on_path(tmp_path, monkeypatch) -> dict[str, str]:
-    """The fake `gh` for in-process code (sentiment.refresh); its environment."""
+    """The fake `gh` for in-process code (lab.refresh); its environment."""
     from github_fakes import install_fake_gh
 
     env = install_fake_gh(tmp_path)
@@ -371,7 +371,7 @@ def fake_gh_first_on_path(tmp_path, monkeypatch) -> dict[str, str]:
 def test_a_base_push_refreshes_every_open_prs_status(fake_gh_first_on_path):
     from github_fakes import serve, writes
 
-    from sentiment import refresh
+    from lab import refresh
 
     env = fake_gh_first_on_path
     here, fork = {"repo": {"full_name": "team/imdb"}}, {"repo": {"full_name": "alice/imdb"}}
@@ -409,7 +409,7 @@ def test_forty_prs_github_has_not_yet_computed_wait_three_times_not_forty(
 ):
     from github_fakes import serve, writes
 
-    from sentiment import refresh
+    from lab import refresh
 
     env = fake_gh_first_on_path
     here = {"repo": {"full_name": "team/imdb"}}
@@ -433,7 +433,7 @@ def test_hostile_github_json_reaches_no_other_api_path_and_claims_nothing(
 ):
     from github_fakes import serve, writes
 
-    from sentiment import refresh
+    from lab import refresh
 
     env = fake_gh_first_on_path
     here = {"repo": {"full_name": "team/imdb"}}
@@ -452,7 +452,7 @@ def test_hostile_github_json_reaches_no_other_api_path_and_claims_nothing(
 
 
 def test_an_out_path_that_is_a_file_is_one_line(tmp_path, capsys):
-    from sentiment import review
+    from lab import review
 
     taken = tmp_path / "comment.md"
     taken.write_text("mine")
@@ -463,7 +463,7 @@ def test_an_out_path_that_is_a_file_is_one_line(tmp_path, capsys):
 
 
 def test_a_prs_names_stay_inside_their_code_spans_in_the_comment():
-    from sentiment.review import lock_comment, stale_comment
+    from lab.review import lock_comment, stale_comment
 
     hostile = "a`b\n<img src=x> @team [x](https://evil.example) ``"
     comment = stale_comment({"train`x": [("param", hostile), ("dep", hostile)]})
@@ -482,7 +482,7 @@ def test_make_update_says_nothing_to_merge_and_changes_nothing_when_the_base_is_
     run(repo, "git", "add", "-A")
     run(repo, "git", "commit", "-qm", "a change")
     head = sha(repo, "HEAD")
-    result = run(repo, sys.executable, "-m", "sentiment.branch", "update", "--base", "main")
+    result = run(repo, sys.executable, "-m", "lab.branch", "update", "--base", "main")
     assert result.stdout.strip() == (
         "update: nothing to merge: this branch already has everything of main")
     assert sha(repo, "HEAD") == head  # no merge commit, no re-lock, nothing pushed
@@ -490,7 +490,7 @@ def test_make_update_says_nothing_to_merge_and_changes_nothing_when_the_base_is_
 
 def test_a_yaml_bomb_in_a_prs_pipeline_files_is_refused_before_dvc_reads_it(tmp_path,
                                                                             monkeypatch):
-    from sentiment import review
+    from lab import review
 
     monkeypatch.chdir(tmp_path)
     lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
@@ -509,7 +509,7 @@ def test_a_yaml_bomb_in_a_prs_pipeline_files_is_refused_before_dvc_reads_it(tmp_
 
 def test_a_committed_file_too_large_to_read_is_refused_before_dvc_reads_it(tmp_path,
                                                                           monkeypatch):
-    from sentiment import review
+    from lab import review
 
     monkeypatch.chdir(tmp_path)
     run(tmp_path, "git", "init", "-q")
@@ -547,8 +547,8 @@ def test_a_plot_spec_naming_a_url_is_refused_in_one_line_and_nothing_is_fetched(
     import json
     import multiprocessing
 
+    from lab.review import vega_png
     from sentiment.io import PipelineError
-    from sentiment.review import vega_png
 
     log = tmp_path / "requests.log"
     log.touch()

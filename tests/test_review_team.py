@@ -14,8 +14,8 @@ from conftest import dvc, run
 from test_pipeline import set_params
 from test_review import ci_review, sha, switch
 
-from sentiment.demo import tool_env
-from sentiment.review import MARKER
+from lab.demo import tool_env
+from lab.review import MARKER
 
 github = test_review.github  # the fixtures, built again for this module's own worker
 developer = test_review.developer
@@ -71,7 +71,7 @@ def test_a_forks_pr_is_reviewed_by_the_workflows_own_step_running_nothing_of_the
     def change(fork):
         dvc(fork, "remote", "modify", "storage", "url", str(tmp_path / "attacker"))
         touch = f"\nimport pathlib; pathlib.Path({str(planted)!r}).touch()\n"
-        with open(fork / "sentiment/review.py", "a") as module:  # would run if imported
+        with open(fork / "lab/review.py", "a") as module:  # would run if imported
             module.write(touch)
         (fork / "configobj.py").write_text(touch)  # a module DVC imports, at the top
 
@@ -218,7 +218,7 @@ def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer,
     switch(developer, "pr")
     run(developer, "git", "pull", "-q", "origin", "pr")
     updated = subprocess.run(
-        [sys.executable, "-m", "sentiment.branch", "update", "--base", "origin/retrained"],
+        [sys.executable, "-m", "lab.branch", "update", "--base", "origin/retrained"],
         cwd=developer, capture_output=True, text=True, env=tool_env(),  # as `make update`
     )
     assert updated.returncode == 0, updated.stderr
@@ -274,7 +274,7 @@ def test_make_update_on_a_gh_pr_checkout_branch_pushes_to_the_prs_own_branch(
     run(developer, "git", "config", "branch.gh-pr.merge", "refs/heads/pr")
     upstream_refs = run(tmp_path, "git", "ls-remote", str(origin)).stdout
     updated = subprocess.run(
-        [sys.executable, "-m", "sentiment.branch", "update", "--base", "newbase"],
+        [sys.executable, "-m", "lab.branch", "update", "--base", "newbase"],
         cwd=developer, capture_output=True, text=True, env=tool_env(),  # as `make update`
     )
     assert updated.returncode == 0, updated.stderr

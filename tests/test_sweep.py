@@ -14,9 +14,9 @@ from conftest import dvc, make, published, run
 from dvc import api as dvc_api
 from test_report import table_row
 
-from sentiment import sweep
+from lab import sweep
+from lab.sweep import worker_environments
 from sentiment.io import PipelineError
-from sentiment.sweep import worker_environments
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,7 +7,7 @@ asks GitHub whether the PR still merges and rewrites the comment's status block 
 STATUS_START and STATUS_END): conflicts / still merges, with the one command that brings
 the base in. It uses the standard library and `gh` only, and reads no PR code.
 
-    python3 -m sentiment.refresh --repo owner/name --base main --sha <new base commit>
+    python3 -m lab.refresh --repo owner/name --base main --sha <new base commit>
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ The tables in docs/research.md and README.md sit between `<!-- results:NAME -->`
 `<!-- /results:NAME -->` and are written by `render` from these files alone, so no number
 in them is typed by hand; `render --check` (a test runs it) fails when they differ.
 
-    python -m sentiment.results record NAME --model M --split S --label L --predictions P \
+    python -m lab.results record NAME --model M --split S --label L --predictions P \
         --metrics M.json --params P.json [--gpu-run R.json] [--seed N] [--command C] ...
-    python -m sentiment.results pair           # every pair of runs on the same test set
-    python -m sentiment.results render [--check]
+    python -m lab.results pair           # every pair of runs on the same test set
+    python -m lab.results render [--check]
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ branch `gh pr checkout` made from a fork's PR, the fork's PR branch it names by 
 new branch, the base's remote). A conflict in code or params is left for a person: it
 stops, naming the files. When the base is already merged it says so and does nothing.
 
-    python -m sentiment.branch publish                     # or: make publish
-    python -m sentiment.branch update --base origin/main   # or: make update BASE=origin/main
+    python -m lab.branch publish                     # or: make publish
+    python -m lab.branch update --base origin/main   # or: make update BASE=origin/main
 """
 
 from __future__ import annotations

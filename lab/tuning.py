@@ -11,7 +11,7 @@ params). What is written, per workspace:
                                             chosen points and the seconds the search took
     <out>/<name>/predictions.csv, params.json, metrics.json   one folder per test-side run
 
-    python -m sentiment.tuning WORKSPACE OUT      # e.g. a workspace after `dvc repro prepare`
+    python -m lab.tuning WORKSPACE OUT      # e.g. a workspace after `dvc repro prepare`
 """
 
 from __future__ import annotations

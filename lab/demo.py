@@ -4,7 +4,7 @@ It runs in a temporary copy of the repository (its own Git repo and DVC cache), 
 workspace's dvc.lock, metrics and models stay exactly as they were. The tests build their
 workspaces with the same `make_workspace`.
 
-    python -m sentiment.demo [--keep]
+    python -m lab.demo [--keep]
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from lab.sample import make_sample
 from sentiment import pipeline
-from sentiment.sample import make_sample
 
 ROOT = Path(__file__).resolve().parent.parent
 # Small enough for 2 CPU cores in about a minute; everything else keeps its default.

@@ -6,7 +6,7 @@ here from an environment with its own CUDA_VISIBLE_DEVICES (and TensorFlow's mem
 when several share a GPU); each then trains on its own GPU, taking one experiment at a time
 from DVC's queue.
 
-    python -m sentiment.sweep --gpus "0 1" --per-gpu 2 --seeds "0 1 2" -- -S train.units=32,64
+    python -m lab.sweep --gpus "0 1" --per-gpu 2 --seeds "0 1 2" -- -S train.units=32,64
 
 Without --gpus (a CPU box), it starts CPU_WORKERS workers of CPU_THREADS threads each
 (docs/benchmarks.md: what gives the most runs per hour on 2 cores). Exit 1, naming each
@@ -226,7 +226,7 @@ def main() -> None:
         sys.exit(f"sweep: error: {error}")
     except KeyboardInterrupt:
         sys.exit("sweep: stopped: its workers and their runs were ended (`dvc queue status`)")
-    subprocess.run([sys.executable, "-m", "sentiment.report", "--experiments"])
+    subprocess.run([sys.executable, "-m", "lab.report", "--experiments"])
     failed = {name: state for name, state in states.items() if state != "Success"}
     for name, state in failed.items():
         what = "failed" if state == "Failed" else f"did not run ({state})"

@@ -10,9 +10,9 @@ excluded), mean ± std over seeds, each group compared with its reference group 
 same reviews. `--models`: the workspace's models against each other, paired on the same
 test reviews (does the BiLSTM beat the linear models?).
 
-    python -m sentiment.report --base main          # or: make report BASE=main
-    python -m sentiment.report --experiments        # or: make experiments
-    python -m sentiment.report --models             # or: make models
+    python -m lab.report --base main          # or: make report BASE=main
+    python -m lab.report --experiments        # or: make experiments
+    python -m lab.report --models             # or: make models
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
+from lab.refresh import code, inert
 from sentiment import evaluation, params, pipeline, stats
 from sentiment.io import JSONProblem, PipelineError, file_digest, parse_json
-from sentiment.refresh import code, inert
 
 SEED_KEY = "train.seed"
 

@@ -6,7 +6,7 @@ and writes the comment: paired comparisons against the merge-base of HEAD and `-
 metric and param diffs, the plots as tables (GitHub renders them in the comment) and as
 PNG files beside it (the workflow uploads them as an artifact; no outside host).
 
-    python -m sentiment.review --base origin/main --out review   # or: make review BASE=…
+    python -m lab.review --base origin/main --out review   # or: make review BASE=…
 
 Exit 0: `review/comment.md` is the report. Exit 1: the comment (when one could be
 written) says what is wrong and what the author should do; stderr has one line.
@@ -25,9 +25,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from lab.refresh import MARKER, code, conflict_status, status_block
 from sentiment import provenance
 from sentiment.io import PipelineError
-from sentiment.refresh import MARKER, code, conflict_status, status_block
 
 # What an author commits after `dvc repro` (and what `make publish` stages): the lock, the
 # params the runs used, the Git-kept metrics and plot data, and the .gitignore files DVC
@@ -352,7 +352,7 @@ def conflicts(rev: str) -> list[str] | None:
 def status_line(rev: str, fork_pr: int | None = None) -> str:
     """Whether the branch still merges into its base, with the command that resolves it
     (on a fork's PR, the steps that work there)."""
-    from sentiment.report import git
+    from lab.report import git
 
     tip = git("rev-parse", rev)
     files = conflicts(rev)
@@ -364,7 +364,7 @@ def status_line(rev: str, fork_pr: int | None = None) -> str:
 
 
 def _csv_at(path: str, rev: str | None) -> list[dict] | None:
-    from sentiment.report import read_at
+    from lab.report import read_at
 
     content = read_at(path, rev)
     return None if content is None else list(csv.DictReader(io.StringIO(content)))
@@ -458,7 +458,7 @@ def render_plots(base: str, out: Path) -> list[str]:
 
 
 def review(rev: str, out: Path, fork_pr: int | None = None) -> int:
-    from sentiment.report import build_report, merge_base
+    from lab.report import build_report, merge_base
 
     if out.exists() and not out.is_dir():
         print(f"review: error: --out {out} is a file: name a folder", file=sys.stderr)

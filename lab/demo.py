@@ -60,12 +60,10 @@ def git(workspace: Path, *args: str) -> str:
     ).stdout
 
 
-def make_workspace(
-    workspace: Path, overrides: dict | None = None, params_text: str | None = None
-) -> Path:
-    """A committed copy of the project whose params (params_text, else the project's
-    params.yaml) point at a fresh synthetic sample, with DEMO_PARAMS' small sizes laid
-    over them."""
+def make_workspace(workspace: Path, overrides: dict | None = None) -> Path:
+    """A committed copy of the project whose params.yaml (every section and key of the
+    project's, so a new model's comes along) points at a fresh synthetic sample, with
+    DEMO_PARAMS' small sizes and then `overrides` laid over it."""
     workspace.mkdir(parents=True, exist_ok=True)
     for name in project_files():
         target = workspace / name
@@ -73,8 +71,6 @@ def make_workspace(
         shutil.copy2(ROOT / name, target)
     (workspace / ".dvc").mkdir(exist_ok=True)
     (workspace / ".dvc/config").write_text(DVC_CONFIG)
-    if params_text is not None:
-        (workspace / "params.yaml").write_text(params_text, encoding="utf-8")
     dataset, vectors = make_sample(workspace / "sample")
     sources = {"prepare": {"dataset": str(dataset.relative_to(workspace)), "revision": None},
                "embed": {"vectors": str(vectors.relative_to(workspace)), "revision": None}}
@@ -100,14 +96,6 @@ def overlay(path: Path, *layers: dict) -> None:
         for layer in layers:
             for section, values in layer.items():
                 params[section].update(values)
-
-
-def committed_params(root: Path = ROOT) -> str:
-    """The project's params.yaml as its HEAD commit holds it (a clone's uncommitted edits
-    are not read); the file itself outside a Git checkout."""
-    shown = subprocess.run(["git", "show", "HEAD:params.yaml"], cwd=root, capture_output=True,
-                           text=True)
-    return shown.stdout if shown.returncode == 0 else (root / "params.yaml").read_text()
 
 
 def metrics_table(workspace: Path) -> str:

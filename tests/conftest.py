@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,49 +13,21 @@ from filelock import FileLock
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the Hub; the error path is tested offline
 
-from lab.demo import committed_params, make_workspace, tool_env  # noqa: E402
+from helpers import dvc, published, run, set_params  # noqa: E402, F401
+
+from lab.demo import make_workspace  # noqa: E402
 from lab.sample import make_sample  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-# What every test workspace starts from: params.yaml as the project's HEAD commit holds it
-# (a clone's uncommitted edits are never read; a new model's section comes with it), with
-# lab.demo's small sizes laid over it.
-TEST_PARAMS = committed_params(ROOT)
+# What every test workspace starts from: the project's params.yaml (every section, so a new
+# model's comes along), with lab.demo's small sizes and the synthetic sample laid over it.
+TEST_PARAMS = (ROOT / "params.yaml").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory) -> tuple[Path, Path]:
     """(dataset folder, vectors folder) of the synthetic sample, made once per session."""
     return make_sample(tmp_path_factory.mktemp("sample"))
-
-
-def run(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """Run a command in a workspace with this interpreter's tools first on PATH."""
-    result = subprocess.run(args, cwd=cwd, env=tool_env(), capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise AssertionError(
-            f"{args} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
-        )
-    return result
-
-
-def dvc(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return run(cwd, sys.executable, "-m", "dvc", *args, check=check)
-
-
-def make(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    """A Makefile target as a user runs it, with this interpreter's virtualenv as installed
-    (`STAMP=` skips the install step; the test run already has everything)."""
-    return run(cwd, "make", "-s", *args, f"VENV={sys.prefix}", "STAMP=", check=check)
-
-
-def stages_run(result: subprocess.CompletedProcess) -> list[str]:
-    """The stages `dvc repro` actually ran, from its output."""
-    return [
-        line.split("'")[1]
-        for line in result.stdout.splitlines()
-        if line.startswith("Running stage '")
-    ]
 
 
 def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Path:
@@ -76,7 +46,7 @@ def built_once(tmp_path_factory, name: str, build: Callable[[Path], None]) -> Pa
 
 
 def _reproduce(folder: Path) -> None:
-    workspace = make_workspace(folder, params_text=TEST_PARAMS)
+    workspace = make_workspace(folder)
     dvc(workspace, "repro")
     run(workspace, "git", "add", "-A")
     run(workspace, "git", "commit", "-q", "-m", "reproduce on the sample")
@@ -92,24 +62,31 @@ def reproduced(tmp_path_factory) -> Path:
     return copy
 
 
-def published(reproduced: Path, root: Path) -> tuple[Path, Path]:
-    """(a bare Git origin, the author's copy of `reproduced`): `main` pushed to the origin
-    and its outputs to a local DVC remote (the default remote `storage`), as a team has."""
-    author = root / "author"
-    shutil.copytree(reproduced, author, symlinks=True)
-    origin = root / "origin.git"
-    run(root, "git", "init", "-q", "--bare", "-b", "main", str(origin))
-    dvc(author, "remote", "add", "-d", "storage", str(root / "dvc-remote"))
-    run(author, "git", "commit", "-qam", "a remote")
-    dvc(author, "push")
-    run(author, "git", "remote", "add", "origin", str(origin))
-    run(author, "git", "push", "-q", "origin", "main")
-    return origin, author
-
-
 @pytest.fixture
 def workspace(reproduced, tmp_path) -> Path:
     """A private copy of the reproduced workspace (Git history and DVC cache included)."""
     copy = tmp_path / "repo"
     shutil.copytree(reproduced, copy, symlinks=True)
+    return copy
+
+
+@pytest.fixture(scope="module")
+def github(reproduced, tmp_path_factory):
+    """(origin, the author's machine): `main` reproduced and pushed to both remotes, and
+    branch `pr` (one training epoch instead of three) reproduced and pushed by its author."""
+    origin, author = published(reproduced, tmp_path_factory.mktemp("github"))
+    run(author, "git", "checkout", "-qb", "pr")
+    set_params(author, "train", epochs=1)
+    dvc(author, "repro")
+    dvc(author, "push")
+    run(author, "git", "commit", "-qam", "one epoch")
+    run(author, "git", "push", "-q", "origin", "pr")
+    return origin, author
+
+
+@pytest.fixture
+def developer(github, tmp_path):
+    """A copy of the author's machine (its Git history and DVC cache) to push from."""
+    copy = tmp_path / "developer"
+    shutil.copytree(github[1], copy, symlinks=True)
     return copy

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ENTRY_POINTS = {"sentiment/predict.py"}  # installed: pyproject.toml [project.scripts]
 
 

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import dvc, make, published, run
 from dvc import api as dvc_api
-from test_report import table_row
+from helpers import dvc, make, published, run, table_row
 
 from lab import sweep
 from lab.sweep import worker_environments
 from sentiment.io import PipelineError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def recorded_devices(workspace):

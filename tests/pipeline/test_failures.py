@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
-from conftest import dvc, stages_run
-from test_pipeline import set_params
+from helpers import dvc, set_params, stage_script, stages_run
 
 from lab.demo import tool_env
 
@@ -28,16 +27,6 @@ def snapshot(workspace):
                     path.read_bytes()
                 ).hexdigest()
     return files
-
-
-def stage(workspace, name):
-    return subprocess.run(
-        [sys.executable, "-m", f"stages.{name}"],
-        cwd=workspace,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-    )
 
 
 def assert_one_line_error(result, prefix):
@@ -58,7 +47,7 @@ def test_dataset_folder_missing_a_column_changes_nothing(workspace):
         )
     set_params(workspace, "prepare", dataset="broken")
     before = snapshot(workspace)
-    result = stage(workspace, "prepare")
+    result = stage_script(workspace, "prepare")
     assert_one_line_error(result, "prepare: error: prepare.dataset: train+test has columns")
     assert snapshot(workspace) == before
 
@@ -66,7 +55,7 @@ def test_dataset_folder_missing_a_column_changes_nothing(workspace):
 def test_missing_local_dataset_names_the_param(workspace):
     set_params(workspace, "prepare", dataset="../nowhere/imdb")
     before = snapshot(workspace)
-    result = stage(workspace, "prepare")
+    result = stage_script(workspace, "prepare")
     assert_one_line_error(result, "prepare: error: prepare.dataset: no such file or directory")
     assert snapshot(workspace) == before
 
@@ -91,7 +80,7 @@ def test_truncated_array_names_the_stage_to_rerun_and_repro_recovers(workspace):
     x_train = workspace / "data/encoded/x_train.npy"
     x_train.chmod(0o644)  # DVC may link outputs read-only from its cache
     x_train.write_bytes(x_train.read_bytes()[:-500])
-    result = stage(workspace, "train")
+    result = stage_script(workspace, "train")
     assert_one_line_error(result, "train: error: data/encoded/x_train.npy is unreadable")
     assert "dvc repro -f encode" in result.stderr
     repro = dvc(workspace, "repro").stdout
@@ -105,7 +94,7 @@ def test_matrix_that_disagrees_with_the_vocabulary_names_embed(workspace):
     matrix = workspace / "data/embedding_matrix.npy"
     matrix.chmod(0o644)
     np.save(matrix, np.zeros((10, 300), np.float32))
-    result = stage(workspace, "train")
+    result = stage_script(workspace, "train")
     assert_one_line_error(result, "train: error: x_train uses token index")
     assert "re-run `dvc repro embed`" in result.stderr
 

@@ -1,29 +1,9 @@
 """Same inputs, same bytes; artifacts round-trip through a remote; experiments and reports."""
 
-import hashlib
 import json
 import sys
 
-from conftest import dvc, run, stages_run
-from test_pipeline import set_params
-
-DATA_OUTPUTS = [
-    "data/prepared/train.parquet",
-    "data/prepared/test.parquet",
-    "metrics/data.json",
-    "data/encoded/x_train.npy",
-    "data/encoded/y_train.npy",
-    "data/encoded/x_test.npy",
-    "data/encoded/y_test.npy",
-    "models/vocab.json",
-    "models/encoding.json",
-    "data/embedding_matrix.npy",
-    "metrics/embed.json",
-]
-
-
-def digests(workspace, names):
-    return {n: hashlib.sha256((workspace / n).read_bytes()).hexdigest() for n in names}
+from helpers import DATA_OUTPUTS, digests, dvc, run, set_params, stages_run
 
 
 def test_prepare_encode_embed_rewrite_identical_bytes(workspace):

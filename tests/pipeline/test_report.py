@@ -5,10 +5,9 @@ import shutil
 import subprocess
 import sys
 
-from conftest import dvc, run
+from helpers import dvc, run, set_params, table_row
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_pipeline import set_params
 
 from lab import report as report_module
 from sentiment import evaluation, stats
@@ -23,12 +22,6 @@ def report(workspace, *args):
         text=True,
         check=True,
     ).stdout
-
-
-def table_row(text, first_cell):
-    rows = [line for line in text.splitlines() if line.startswith(f"| {first_cell} ")]
-    assert len(rows) == 1, text
-    return [cell.strip() for cell in rows[0].strip("|").split("|")]
 
 
 def test_report_pairs_base_and_head_predictions_on_the_same_reviews(workspace):

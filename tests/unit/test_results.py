@@ -12,7 +12,7 @@ from lab import results
 from sentiment import evaluation
 from sentiment.io import PipelineError
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_committed_research_tables_are_what_the_result_files_give(monkeypatch):

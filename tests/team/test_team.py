@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import published, stages_run
+from helpers import published, stages_run
 
 MERGE_BUTTON = "merge pull request"  # the commit message GitHub's merge button writes
 

@@ -3,7 +3,7 @@
 import json
 
 import yaml
-from conftest import dvc, run, stages_run
+from helpers import dvc, run, stages_run
 
 from sentiment import provenance
 
@@ -73,7 +73,7 @@ def test_every_stage_but_check_params_records_the_values_it_used(reproduced):
 def test_independent_edits_on_two_branches_merge_without_conflict_and_stay_up_to_date(
     workspace,
 ):
-    from test_pipeline import set_params
+    from helpers import set_params
 
     def branch(name, section, **values):
         run(workspace, "git", "checkout", "-q", "-b", name, "main")

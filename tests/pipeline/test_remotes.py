@@ -3,7 +3,7 @@
 import socket
 
 import pytest
-from conftest import dvc, run, stages_run
+from helpers import dvc, run, stages_run
 
 BUCKET = "imdb-sentiment"
 

@@ -8,20 +8,13 @@ import sys
 from pathlib import Path
 
 import pytest
-import test_review
 import yaml
-from conftest import dvc, run
-from test_pipeline import set_params
-from test_review import ci_review, sha, switch
+from helpers import ci_review, dvc, run, set_params, sha, switch
 
 from lab.demo import tool_env
 from lab.review import MARKER
 
-github = test_review.github  # the fixtures, built again for this module's own worker
-developer = test_review.developer
-
-
-WORKFLOWS = test_review.WORKFLOWS
+WORKFLOWS = Path(__file__).resolve().parents[2] / ".github/workflows"
 
 
 def step_text(workflow: str, job: str, contains: str) -> str:
@@ -245,7 +238,7 @@ def test_after_dvc_push_a_rerun_of_the_same_commit_reviews_it(github, developer,
 
 
 def test_a_base_branch_name_is_never_run_as_shell_text(github, tmp_path):
-    from conftest import make
+    from helpers import make
 
     clone = tmp_path / "clone"
     run(tmp_path, "git", "clone", "-q", "-b", "pr", str(github[0]), str(clone))

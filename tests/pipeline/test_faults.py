@@ -7,10 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from conftest import dvc, stages_run
-from test_failures import stage as run_stage_script
-from test_pipeline import set_params
-from test_reproducibility import DATA_OUTPUTS, digests
+from helpers import DATA_OUTPUTS, digests, dvc, set_params, stages_run
+from helpers import stage_script as run_stage_script
 
 from lab.demo import tool_env
 from sentiment import pipeline

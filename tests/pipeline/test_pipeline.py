@@ -5,20 +5,13 @@ import re
 
 import pandas as pd
 import yaml
-from conftest import dvc, run, stages_run
+from helpers import dvc, run, set_params, stages_run
 
 from sentiment import pipeline, text
 
 ALL_STAGES = [
     "check_params", "prepare", "encode", "embed", "train", "evaluate", "baseline", "nbsvm"
 ]
-
-
-def set_params(workspace, section, **values):
-    path = workspace / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
 
 
 def test_repro_writes_every_output_and_leaves_the_pipeline_up_to_date(reproduced):

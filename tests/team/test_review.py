@@ -4,70 +4,18 @@ moves on after the branch was reproduced; results reproduced but never pushed; s
 results; a remote it has no credentials for; and the workflow routing forks away."""
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import dvc, published, run
-from test_pipeline import set_params
+from helpers import ci_review, dvc, run, set_params, sha, switch
 
 from lab.review import MARKER
 
 PNG = b"\x89PNG\r\n\x1a\n"
-WORKFLOW = Path(__file__).resolve().parent.parent / ".github/workflows/pr-report.yml"
-
-
-@pytest.fixture(scope="module")
-def github(reproduced, tmp_path_factory):
-    """(origin, the author's machine): `main` reproduced and pushed to both remotes, and
-    branch `pr` (one training epoch instead of three) reproduced and pushed by its author."""
-    origin, author = published(reproduced, tmp_path_factory.mktemp("github"))
-    run(author, "git", "checkout", "-qb", "pr")
-    set_params(author, "train", epochs=1)
-    dvc(author, "repro")
-    dvc(author, "push")
-    run(author, "git", "commit", "-qam", "one epoch")
-    run(author, "git", "push", "-q", "origin", "pr")
-    return origin, author
-
-
-@pytest.fixture
-def developer(github, tmp_path):
-    """A copy of the author's machine (its Git history and DVC cache) to push from."""
-    copy = tmp_path / "developer"
-    shutil.copytree(github[1], copy, symlinks=True)
-    return copy
-
-
-def ci_review(origin, tmp_path, branch, base="origin/main"):
-    """What the workflow does: clone the head commit with full history, empty DVC cache,
-    then `make review`'s command. Returns (exit code, stderr lines, comment, clone)."""
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    clone = tmp_path / f"ci-{branch}"
-    run(tmp_path, "git", "clone", "-q", "-b", branch, str(origin), str(clone))
-    result = subprocess.run(
-        [sys.executable, "-m", "lab.review", "--base", base, "--out", "review"],
-        cwd=clone,
-        capture_output=True,
-        text=True,
-    )
-    assert "Running stage" not in result.stdout + result.stderr  # it never trains
-    comment = (clone / "review/comment.md").read_text()
-    assert comment.startswith(MARKER + "\n")  # the workflow updates the comment carrying it
-    return result.returncode, result.stderr.strip().splitlines(), comment, clone
-
-
-def switch(repo, *args):
-    """`git checkout …` and the DVC-tracked files that go with it."""
-    run(repo, "git", "checkout", "-q", *args)
-    dvc(repo, "checkout")
-
-
-def sha(repo, rev):
-    return run(repo, "git", "rev-parse", rev).stdout.strip()
+WORKFLOW = Path(__file__).resolve().parents[2] / ".github/workflows/pr-report.yml"
 
 
 def test_review_of_the_head_commit_compares_with_the_merge_base(github, tmp_path):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import dvc, stages_run
+from helpers import dvc, stages_run
 
 from lab import sweep
 from lab.demo import tool_env
@@ -195,7 +195,7 @@ def test_a_checkpoint_that_git_tracks_is_never_resumed_from(tmp_path, monkeypatc
 def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(workspace):
     import os
 
-    from test_pipeline import set_params
+    from helpers import set_params
 
     set_params(workspace, "train", epochs=4)  # train is stale: the next `dvc repro` runs it
     states = workspace / ".checkpoints/train"

@@ -57,9 +57,17 @@ def read(path: Path):
         ) from None
 
 
+RUN_NAME = r"[a-z0-9][a-z0-9._-]*"
+
+
 def runs(root: Path = RESULTS) -> dict[str, dict]:
     """Every recorded run by name, in a stable order: by split, model, then name."""
-    found = {p.parent.name: read(p) for p in sorted(root.glob("*/run.json"))}
+    found = {}
+    for path in sorted(root.glob("*/run.json")):
+        if not re.fullmatch(RUN_NAME, path.parent.name) or path.is_symlink():
+            raise PipelineError(f"{path}: a run folder is named with {RUN_NAME} and holds no "
+                                "links: rename it, or record the run again")
+        found[path.parent.name] = read(path)
 
     def order(item):
         name, run = item
@@ -71,14 +79,28 @@ def runs(root: Path = RESULTS) -> dict[str, dict]:
 
 
 def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
-    """Write `root/name/`: run.json, curve.csv (a GPU run's), predictions.csv (ignored)."""
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", name):
+    """Write `root/name/`: run.json, curve.csv (a GPU run's), predictions.csv. The metrics
+    are computed from the predictions (metrics given with --metrics or a GPU run must agree
+    with them); a run recorded again loses its pairs (`pair` makes them anew); nothing is
+    written through a link."""
+    if not re.fullmatch(RUN_NAME, name):
         raise PipelineError(f"run name {name!r}: use lower-case letters, digits, '.', '_', '-'")
+    folder = root / name
+    links = [p for p in (root, folder, *(folder / f for f in RUN_FILES)) if p.is_symlink()]
+    if links:
+        raise PipelineError(f"{links[0]} is a symbolic link: results are never written "
+                            "through one; remove it and record again")
     gpu = read(args.gpu_run) if args.gpu_run else {}
-    metrics = gpu.get("metrics") or read(args.metrics)
     params = gpu.get("params") or read(args.params)
     predictions = evaluation.read_predictions(args.predictions, str(args.predictions))
-    folder = root / name
+    metrics = computed_metrics(predictions)
+    given = gpu.get("metrics") or (read(args.metrics) if args.metrics else None)
+    if given is not None and not _same_metrics(given, metrics):
+        raise PipelineError(
+            f"the metrics given for {name} are not what its predictions give (accuracy "
+            f"{given.get('accuracy')} vs {metrics['accuracy']}): record the predictions "
+            "that made them"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(args.predictions, folder / "predictions.csv")
     run = {
@@ -104,7 +126,36 @@ def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
             writer = csv.DictWriter(file, CURVE_COLUMNS, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(gpu["curve"])
+    forget_pairs(name, root)
     return folder
+
+
+RUN_FILES = ("run.json", "curve.csv", "paired.json", "predictions.csv")
+
+
+def computed_metrics(predictions) -> dict:
+    """A run's test metrics with their intervals, from its per-review predictions."""
+    labels = predictions["label"].to_numpy().astype(np.int64)
+    prob_pos = predictions["prob_pos"].to_numpy()
+    return _rounded(evaluation.test_metrics(labels, np.c_[1 - prob_pos, prob_pos]))
+
+
+def _same_metrics(given: dict, computed: dict) -> bool:
+    """Whether given metrics could come from these predictions: the same accuracy (a count
+    of reviews; scores such as ROC AUC move with the float32 the predictions are kept in)."""
+    accuracy = given.get("accuracy")
+    return isinstance(accuracy, (int, float)) and abs(accuracy - computed["accuracy"]) < 1e-6
+
+
+def forget_pairs(name: str, root: Path = RESULTS) -> None:
+    """A run recorded again: its own pairs and every other run's pair with it are dropped,
+    so no verdict outlives the predictions it was computed from."""
+    (root / name / "paired.json").unlink(missing_ok=True)
+    for paired_file in root.glob("*/paired.json"):
+        comparisons = read(paired_file)
+        if isinstance(comparisons, dict) and name in comparisons:
+            del comparisons[name]
+            write_json(paired_file, comparisons)
 
 
 def pair(root: Path = RESULTS) -> None:
@@ -155,42 +206,68 @@ def _points(fraction: float) -> str:
     return f"{100 * fraction + 0.0:+.2f}".replace("-0.00", "±0.00").replace("+0.00", "±0.00")
 
 
-def _versus(c: dict) -> str:
-    """A paired comparison as the head's change over the base, in points."""
+def _versus(c: dict, adjusted: float) -> str:
+    """A paired comparison as the head's change over the base, in points, with its raw and
+    Holm-adjusted p; the verdict rests on the adjusted one."""
     return (f"{_points(c['change'])} pt ({_points(c['change_ci']['low'])} to "
             f"{_points(c['change_ci']['high'])}), {c['base_only']} / {c['head_only']}, "
-            f"p {c['p_value']:.2g}: **{c['verdict']}**")
+            f"p {c['p_value']:.2g} (Holm {adjusted:.2g}): "
+            f"**{stats.verdict(c['change_ci'], adjusted)}**")
+
+
+def bilstm_comparisons(root: Path, split: str, bilstm: str) -> dict[str, tuple[dict, float]]:
+    """One BiLSTM run against every other run on `split`, as BiLSTM (head) − that run (base),
+    each with its Holm-adjusted p over this family of comparisons."""
+    on_split = [n for n, r in runs(root).items() if r["split"] == split and n != bilstm]
+    found = {}
+    for name in on_split:
+        paired_file = root / name / "paired.json"
+        paired = read(paired_file) if paired_file.is_file() else {}
+        if bilstm in paired:  # stored with this run as head: seen from the BiLSTM's side
+            found[name] = stats.mirrored(paired[bilstm])
+    adjusted = stats.holm([c["p_value"] for c in found.values()])
+    return {name: (c, p) for (name, c), p in zip(found.items(), adjusted)}
+
+
+def _agreement(verdicts: list[str]) -> str:
+    counts = {v: verdicts.count(v) for v in ("worse", "within noise", "better")}
+    return ", ".join(f"{v} {n}" for v, n in counts.items() if n) + f" (of {len(verdicts)})"
 
 
 def headline(root: Path, split: str) -> str:
-    """Every run on `split`; each compared with the split's first BiLSTM run, paired."""
+    """Every run on `split`; each compared with the split's first BiLSTM run, paired, and
+    how every BiLSTM seed on the split fares against it (Holm-adjusted verdicts)."""
     on_split = {n: r for n, r in runs(root).items() if r["split"] == split}
     if not on_split:
         return f"No recorded runs on the {split} split."
-    reference = next((n for n, r in on_split.items() if r["model"] == "bilstm"), None)
+    bilstms = [n for n, r in on_split.items() if r["model"] == "bilstm"]
+    reference = bilstms[0] if bilstms else None
+    by_seed = {b: bilstm_comparisons(root, split, b) for b in bilstms}
     lines = [
         f"| run (`results/<run>/`) | model | test accuracy % (95% CI) | ROC AUC % (95% CI) "
         f"| {'BiLSTM run `' + reference + '`' if reference else 'reference'} vs this run: "
-        "change, only-this-right / only-BiLSTM-right, McNemar p |",
-        "|---|---|---|---|---|",
+        "change, only-this-right / only-BiLSTM-right, McNemar p (Holm-adjusted) "
+        f"| the {len(bilstms)} BiLSTM seeds vs this run |",
+        "|---|---|---|---|---|---|",
     ]
     for name, run in on_split.items():
-        paired_file = root / name / "paired.json"
-        paired = read(paired_file) if paired_file.is_file() else {}
-        versus = "—"
-        if reference and name != reference and reference in paired:
-            # stored as this run (head) against the reference (base): flip to BiLSTM − this
-            c = paired[reference]
-            flipped = {**c, "change": -c["change"],
-                       "change_ci": {"low": -c["change_ci"]["high"],
-                                     "high": -c["change_ci"]["low"]},
-                       "base_only": c["head_only"], "head_only": c["base_only"],
-                       "verdict": {"better": "worse", "worse": "better"}.get(c["verdict"],
-                                                                              c["verdict"])}
-            versus = "BiLSTM " + _versus(flipped)
-        lines.append(f"| `{name}` | {run['label']} | {_ci(run['metrics'])} "
-                     f"| {_ci(run['metrics'], 'roc_auc')} | {versus} |")
+        versus, seeds_say = "—", "—"
+        if reference and name in by_seed[reference]:
+            versus = "BiLSTM " + _versus(*by_seed[reference][name])
+        verdicts = [stats.verdict(c["change_ci"], p) for b in bilstms if b != name
+                    for c, p in [by_seed[b].get(name, (None, None))] if c is not None]
+        if verdicts and run["model"] != "bilstm":
+            seeds_say = _agreement(verdicts)
+        lines.append(f"| `{name}` | {cell(run['label'])} | {_ci(run['metrics'])} "
+                     f"| {_ci(run['metrics'], 'roc_auc')} | {versus} | {seeds_say} |")
     return "\n".join(lines)
+
+
+def cell(text: object) -> str:
+    """Text from a result file as one table cell: no `|`, marker or line break in it can
+    end the cell, the row or a generated block."""
+    shown = " ".join(str(text).split()).replace("|", "\\|").replace("<!--", "&lt;!--")
+    return shown.replace("-->", "--&gt;")
 
 
 def seeds(root: Path, split: str) -> str:
@@ -204,7 +281,7 @@ def seeds(root: Path, split: str) -> str:
     for model, seeded in by_model.items():
         accuracy = np.array([run["metrics"]["accuracy"] for run in seeded])
         sd = _pct(accuracy.std(ddof=1)) if len(accuracy) > 1 else "—"
-        lines.append(f"| {model} | {', '.join(str(run['seed']) for run in seeded)} "
+        lines.append(f"| {cell(model)} | {', '.join(str(run['seed']) for run in seeded)} "
                      f"| {_pct(accuracy.mean())} | {_pct(accuracy.min())}–{_pct(accuracy.max())} "
                      f"| {sd} |")
     return "\n".join(lines) if by_model else f"No seeded runs on the {split} split."
@@ -240,8 +317,8 @@ def runs_detail(root: Path) -> str:
         if run.get("gpu_shared_with"):
             seconds += f" (GPU shared with `{run['gpu_shared_with']}`)"
         lines.append(f"| `{name}` | {run['seed'] if run['seed'] is not None else '—'} "
-                     f"| {machine} | {seconds} "
-                     f"| {'; '.join(run.get('differs_from_notebook') or []) or '—'} |")
+                     f"| {cell(machine)} | {seconds} "
+                     f"| {cell('; '.join(run.get('differs_from_notebook') or []) or '—')} |")
     return "\n".join(lines)
 
 
@@ -258,7 +335,8 @@ def tuning(root: Path, split: str) -> str:
     for family, f in report["families"].items():
         grid = ", ".join(f"{k} ∈ {{{', '.join(map(str, vs))}}}" for k, vs in f["grid"].items())
         chosen = ", ".join(f"{k}={f['chosen'][k]}" for k in f["grid"])
-        lines.append(f"| {family} | {grid} | {f['points']} | {f['search_seconds']} | {chosen} "
+        lines.append(f"| {cell(family)} | {cell(grid)} | {f['points']} | {f['search_seconds']} "
+                     f"| {cell(chosen)} "
                      f"| {_pct(f['chosen']['val_accuracy'])} |")
     return "\n".join(lines)
 
@@ -278,22 +356,101 @@ def blocks(root: Path = RESULTS) -> dict[str, str]:
     return generated
 
 
-def render_text(text: str, generated: dict[str, str]) -> str:
-    def fill(match: re.Match) -> str:
-        name = match.group(1)
-        if name not in generated:
-            raise PipelineError(f"<!-- results:{name} --> names no generated table")
-        return f"<!-- results:{name} -->\n{generated[name]}\n<!-- /results:{name} -->"
+MARKER = re.compile(r"<!-- (/?)results:([\w-]+) -->")
 
-    return re.sub(r"<!-- results:([\w-]+) -->.*?<!-- /results:\1 -->", fill, text, flags=re.S)
+
+def render_text(text: str, generated: dict[str, str], name: str = "the document") -> str:
+    """The document with each generated block filled in. Markers are whole lines, each
+    start has its end before the next marker, and no name is used twice: a marker quoted in
+    prose, a missing or doubled one is refused in one line, never guessed around."""
+    lines = text.split("\n")
+    out, open_block, seen = [], None, set()
+    for number, line in enumerate(lines, 1):
+        found = MARKER.search(line)
+        if not found:
+            if open_block is None:
+                out.append(line)
+            continue
+        where = f"{name} line {number}"
+        if found.group(0) != line.strip() or line != line.strip():
+            raise PipelineError(f"{where} has a results marker inside other text: a marker "
+                                "is a line of its own (quote it as `<!-- results:… -->`)")
+        closing, block = found.group(1) == "/", found.group(2)
+        if not closing:
+            if open_block is not None:
+                raise PipelineError(f"{where}: <!-- results:{block} --> starts before "
+                                    f"<!-- /results:{open_block} --> ends it: add the end")
+            if block in seen:
+                raise PipelineError(f"{where}: <!-- results:{block} --> is there twice: "
+                                    "keep one")
+            if block not in generated:
+                raise PipelineError(f"{where}: <!-- results:{block} --> names no generated "
+                                    "table")
+            seen.add(block)
+            open_block = block
+            out += [line, generated[block]]
+        else:
+            if open_block != block:
+                raise PipelineError(f"{where}: <!-- /results:{block} --> ends no open "
+                                    f"<!-- results:{block} -->")
+            open_block = None
+            out.append(line)
+    if open_block is not None:
+        raise PipelineError(f"{name}: <!-- results:{open_block} --> has no "
+                            f"<!-- /results:{open_block} --> after it: add the end")
+    return "\n".join(out)
+
+
+def inconsistencies(root: Path = RESULTS) -> list[str]:
+    """Every committed number that disagrees with the counts it comes from, one line each.
+
+    Without the predictions a reader can still recompute: a run's accuracy is a whole
+    number of its test reviews and lies in its interval; a pair's accuracies are the two
+    runs' own, their difference is (only-head-right − only-base-right) / reviews, its p is
+    McNemar's on those counts, its verdict follows from its interval and p, and the pair
+    stored in the other run's file is its exact mirror (one interval per pair)."""
+    recorded = runs(root)
+    problems = []
+    for name, run in recorded.items():
+        m, n = run["metrics"], run["predictions"]["reviews"]
+        if not m["accuracy_ci"]["low"] <= m["accuracy"] <= m["accuracy_ci"]["high"]:
+            problems.append(f"{name}: accuracy {m['accuracy']} outside its interval")
+        if _rounded(round(m["accuracy"] * n) / n) != m["accuracy"]:
+            problems.append(f"{name}: accuracy {m['accuracy']} is no whole number of {n} reviews")
+    for name, run in recorded.items():
+        paired_file = root / name / "paired.json"
+        for other, c in (read(paired_file) if paired_file.is_file() else {}).items():
+            where = f"{name} vs {other}"
+            if other not in recorded:
+                problems.append(f"{where}: no run {other}")
+                continue
+            n = run["predictions"]["reviews"]
+            expected = {
+                "head_accuracy": run["metrics"]["accuracy"],
+                "base_accuracy": recorded[other]["metrics"]["accuracy"],
+                "change": _rounded((c["head_only"] - c["base_only"]) / n),
+                "p_value": _rounded(stats.mcnemar_p(c["base_only"], c["head_only"])),
+                "verdict": stats.verdict(c["change_ci"], c["p_value"]),
+            }
+            problems += [f"{where}: {key} {c[key]} but its counts give {value}"
+                         for key, value in expected.items() if c[key] != value]
+            mirror = (read(root / other / "paired.json") if (root / other / "paired.json")
+                      .is_file() else {}).get(name)
+            if mirror is not None and stats.mirrored(mirror) != c:
+                problems.append(f"{where}: not the mirror of {other} vs {name}")
+    return problems
 
 
 def render(check: bool, root: Path = RESULTS, documents: list[Path] = DOCUMENTS) -> None:
+    problems = inconsistencies(root)
+    if problems:
+        raise PipelineError(f"{problems[0]} ({len(problems)} problem(s) in {root}/): results "
+                            "are recorded from predictions (`record`, `pair`), never edited")
     generated = blocks(root)
     stale = []
     for doc in documents:
         text = doc.read_text(encoding="utf-8")
-        new = render_text(text, generated)
+        new = render_text(text, generated, str(doc))
         if new != text:
             stale.append(str(doc))
             if not check:

@@ -127,8 +127,43 @@ def mcnemar_p(base_only: int, head_only: int) -> float:
 
 
 def paired_comparison(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> dict:
-    """Head minus base accuracy on the same reviews: change, paired 95% interval, p, verdict."""
+    """Head minus base accuracy on the same reviews: change, paired 95% interval, p, verdict.
+
+    One pair has one interval whichever side is head: it is resampled with the side that
+    gets more reviews right as the base (ties: the lexicographically larger sorted
+    probabilities), and the other orientation is its exact mirror (negated, sides swapped).
+    """
     labels, base_pos, head_pos = (np.asarray(a) for a in (labels, base_pos, head_pos))
+    if _resampled_as_base(labels, head_pos, base_pos):
+        return mirrored(_paired(labels, head_pos, base_pos))
+    return _paired(labels, base_pos, head_pos)
+
+
+def _resampled_as_base(labels: np.ndarray, first: np.ndarray, second: np.ndarray) -> bool:
+    """Whether `first` is the side a pair is resampled with as the base (see above)."""
+    right = int(_right(labels, first).sum()), int(_right(labels, second).sum())
+    if right[0] != right[1]:
+        return right[0] > right[1]
+    a, b = np.sort(first.astype(np.float64)), np.sort(second.astype(np.float64))
+    differ = np.flatnonzero(a != b)
+    return bool(differ.size) and bool(a[differ[0]] > b[differ[0]])
+
+
+def mirrored(c: dict) -> dict:
+    """A paired comparison seen from the other side: base and head swapped."""
+    return {
+        "base_accuracy": c["head_accuracy"],
+        "head_accuracy": c["base_accuracy"],
+        "change": -c["change"] + 0.0,  # never -0.0
+        "change_ci": {"low": -c["change_ci"]["high"] + 0.0, "high": -c["change_ci"]["low"] + 0.0},
+        "base_only": c["head_only"],
+        "head_only": c["base_only"],
+        "p_value": c["p_value"],
+        "verdict": {"better": "worse", "worse": "better"}.get(c["verdict"], c["verdict"]),
+    }
+
+
+def _paired(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> dict:
     order = canonical_order(labels, base_pos, head_pos)
     labels, base_pos, head_pos = labels[order], base_pos[order], head_pos[order]
     base_right, head_right = _right(labels, base_pos), _right(labels, head_pos)
@@ -146,6 +181,17 @@ def paired_comparison(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.nda
     }
     result["verdict"] = verdict(result["change_ci"], result["p_value"])
     return result
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjustment of a family of p values (same order as given): the
+    k-th smallest is multiplied by (m - k + 1), and no adjusted p is below an earlier one."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adjusted, running = [0.0] * len(p_values), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted
 
 
 def verdict(change_ci: dict[str, float], p_value: float) -> str:

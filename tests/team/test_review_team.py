@@ -1,6 +1,6 @@
 """The review loop of a team, under GitHub's conditions: a fork's PR reviewed by trusted
 code, a true conflict resolved by `make update`, a re-run after `dvc push`, and a hostile
-base branch name. Its own module so pytest-xdist runs it beside tests/test_review.py."""
+base branch name. Its own module so pytest-xdist runs it beside tests/team/test_review.py."""
 
 import shutil
 import subprocess

@@ -26,8 +26,9 @@ def test_a_number_typed_into_a_generated_table_is_caught(tmp_path, monkeypatch):
     text = (ROOT / "docs/research.md").read_text(encoding="utf-8")
     first = results.runs()[next(iter(results.runs()))]["metrics"]["accuracy"]
     shown = f"{100 * first:.2f}"
-    assert shown in text
-    doc.write_text(text.replace(shown, "99.99", 1), encoding="utf-8")
+    start = text.index("\n<!-- results:")  # a number inside a generated block
+    assert shown in text[start:]
+    doc.write_text(text[:start] + text[start:].replace(shown, "99.99", 1), encoding="utf-8")
     with pytest.raises(PipelineError, match="make results"):
         results.render(check=True, documents=[doc])
     results.render(check=False, documents=[doc])
@@ -97,3 +98,117 @@ def test_predictions_that_are_not_the_recorded_ones_are_not_paired(tmp_path, cap
 def test_a_run_name_that_is_not_a_plain_folder_name_is_refused(tmp_path):
     with pytest.raises(PipelineError, match="run name"):
         results.record("../escape", argparse.Namespace(), tmp_path)
+
+
+def test_every_committed_number_agrees_with_the_counts_it_comes_from():
+    assert results.inconsistencies(ROOT / "results") == []
+
+
+def _edited_copy(tmp_path, run: str, file: str, edit) -> Path:
+    root = tmp_path / "results"
+    shutil.copytree(ROOT / "results", root)
+    path = root / run / file
+    document = json.loads(path.read_text())
+    edit(document)
+    path.write_text(json.dumps(document))
+    return root
+
+
+@pytest.mark.parametrize("edit", ["accuracy-inside-interval", "accuracy-outside", "verdict",
+                                  "change", "p", "one-side-of-a-pair"])
+def test_a_hand_edited_result_is_caught(tmp_path, edit):
+    run = "nbsvm-official-committed"
+
+    def change(document):
+        pair = document.get("bilstm-official-seed0-h200")
+        if edit == "accuracy-inside-interval":
+            document["metrics"]["accuracy"] = document["metrics"]["accuracy_ci"]["high"]
+        elif edit == "accuracy-outside":
+            document["metrics"]["accuracy"] = 0.95
+        elif edit == "verdict":
+            pair["verdict"] = "better"
+        elif edit == "change":
+            pair["change"] = -0.2
+        elif edit == "p":
+            pair["p_value"] = 0.001
+        else:
+            pair["change_ci"]["low"] -= 0.001
+
+    root = _edited_copy(tmp_path, run, "run.json" if "accuracy" in edit else "paired.json",
+                        change)
+    assert results.inconsistencies(root)
+    with pytest.raises(PipelineError, match="never edited"):
+        results.render(check=True, root=root, documents=[])
+
+
+def test_one_pair_has_one_interval_whichever_side_is_head():
+    from sentiment import stats
+
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 2, 300)
+    a = np.clip(labels * 0.6 + rng.random(300) * 0.5, 0, 1)
+    b = np.clip(labels * 0.5 + rng.random(300) * 0.55, 0, 1)
+    assert stats.paired_comparison(labels, a, b) == stats.mirrored(
+        stats.paired_comparison(labels, b, a))
+
+
+@pytest.mark.parametrize("broken, says", [
+    ("<!-- results:runs -->\n| typed |\n", "has no <!-- /results:runs --> after it"),
+    ("<!-- results:runs -->\nx\n<!-- /results:runs -->\n<!-- results:runs -->\n"
+     "<!-- /results:runs -->\n", "is there twice"),
+    ("Prose quoting <!-- results:runs --> inline.\n", "inside other text"),
+    ("<!-- /results:runs -->\n", "ends no open"),
+])
+def test_a_missing_doubled_or_quoted_marker_is_refused_and_nothing_is_written(
+    tmp_path, monkeypatch, broken, says
+):
+    monkeypatch.chdir(ROOT)
+    doc = tmp_path / "doc.md"
+    doc.write_text("# Hand-written\n\nkept\n\n" + broken)
+    before = doc.read_text()
+    with pytest.raises(PipelineError, match=says):
+        results.render(check=False, documents=[doc])
+    assert doc.read_text() == before
+
+
+def test_a_label_cannot_add_a_table_cell_a_row_or_a_marker():
+    hostile = "TF-IDF | 99.99 | x\n| forged | <!-- /results:runs -->"
+    shown = results.cell(hostile)
+    assert "\n" not in shown and "<!--" not in shown and "-->" not in shown
+    assert shown.count("|") == shown.count("\\|")  # every pipe escaped
+
+
+def test_record_computes_metrics_refuses_other_ones_and_forgets_old_pairs(tmp_path):
+    labels = np.array([0, 1] * 60)
+    root = tmp_path / "results"
+    good, poor = labels * 0.8 + 0.1, np.where(np.arange(120) % 3 == 0, 0.5, labels * 0.8 + 0.1)
+    metrics = tmp_path / "m.json"
+    for name, probs in (("a", good), ("b", poor)):
+        metrics.write_text(json.dumps(evaluation.test_metrics(labels, np.c_[1 - probs, probs])))
+        _record(root, name, "official", _predictions(tmp_path / f"{name}.csv", labels, probs),
+                metrics, "nbsvm")
+    results.pair(root)
+    assert "b" in json.loads((root / "a/paired.json").read_text())
+    metrics.write_text(json.dumps({**json.loads(metrics.read_text()), "accuracy": 0.99}))
+    with pytest.raises(PipelineError, match="not what its predictions give"):
+        _record(root, "b", "official", tmp_path / "b.csv", metrics, "nbsvm")
+    metrics.write_text(json.dumps(evaluation.test_metrics(labels, np.c_[1 - good, good])))
+    _record(root, "b", "official", _predictions(tmp_path / "b2.csv", labels, good), metrics,
+            "nbsvm")  # recorded again, from other predictions: its old verdicts are gone
+    assert "b" not in json.loads((root / "a/paired.json").read_text())
+    assert not (root / "b/paired.json").exists()
+
+
+def test_record_never_writes_through_a_link(tmp_path):
+    labels = np.array([0, 1] * 10)
+    outside = tmp_path / "outside.csv"
+    outside.write_text("mine\n")
+    root = tmp_path / "results"
+    (root / "a").mkdir(parents=True)
+    (root / "a/predictions.csv").symlink_to(outside)
+    metrics = tmp_path / "m.json"
+    metrics.write_text(json.dumps(evaluation.test_metrics(labels, np.c_[1 - labels, labels])))
+    with pytest.raises(PipelineError, match="symbolic link"):
+        _record(root, "a", "official", _predictions(tmp_path / "p.csv", labels, labels * 1.0),
+                metrics, "nbsvm")
+    assert outside.read_text() == "mine\n"

@@ -11,7 +11,12 @@ params). What is written, per workspace:
                                             chosen points and the seconds the search took
     <out>/<name>/predictions.csv, params.json, metrics.json   one folder per test-side run
 
-    python -m lab.tuning WORKSPACE OUT      # e.g. a workspace after `dvc repro prepare`
+With `--equal-data`, each chosen point (and the workspace's committed `baseline` and
+`nbsvm` settings) is also fitted on exactly the BiLSTM's training slice, the first 80%,
+and scored on the test side: `<name>-equal` folders, the rows that compare with the BiLSTM
+at equal training data.
+
+    python -m lab.tuning WORKSPACE OUT [--family nbsvm] [--budget 60] [--equal-data]
 """
 
 from __future__ import annotations
@@ -22,8 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from sentiment import baseline, data, evaluation, stats
+from sentiment import baseline, data, evaluation, params, stats
 from sentiment.io import write_json
+from stages import baseline as baseline_stage
+from stages import nbsvm as nbsvm_stage
 
 VALIDATION_SPLIT = 0.2  # train.validation_split of the committed recipe
 GRIDS = {
@@ -42,10 +49,16 @@ def accuracy(labels: np.ndarray, probs: np.ndarray) -> float:
     return float((stats.predicted_labels(probs[:, 1]) == labels).mean())
 
 
-def search(family: str, texts, labels, val_texts, val_labels) -> list[dict]:
-    """Validation accuracy of every grid point; features are built once per n-gram order."""
+def search(family: str, texts, labels, val_texts, val_labels,
+           budget: float | None = None) -> list[dict]:
+    """Validation accuracy of every grid point in grid order, or of those reached within
+    `budget` seconds; features are built once per n-gram order."""
     grid, fixed, scores = GRIDS[family], FIXED[family], []
+    deadline = None if budget is None else time.perf_counter() + budget
     for ngram_max in grid["ngram_max"]:
+        if deadline is not None and scores and time.perf_counter() > deadline:
+            print(f"tuning: {family} stopped by its {budget} s budget", flush=True)
+            break
         if family == "tfidf_lr":
             for C in grid["C"]:
                 p = {**fixed, "ngram_max": ngram_max, "C": C}
@@ -81,7 +94,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("workspace", type=Path)
     parser.add_argument("out", type=Path)
+    parser.add_argument("--family", action="append", choices=list(GRIDS),
+                        help="search only this family (repeat for several; default all)")
+    parser.add_argument("--budget", type=float, help="seconds a family's search may take: "
+                        "it stops after the n-gram order that passes it")
+    parser.add_argument("--equal-data", action="store_true",
+                        help="also fit on the BiLSTM's 80%% training slice (<name>-equal)")
     args = parser.parse_args()
+    families = args.family or list(GRIDS)
     train = data.read_split(args.workspace / "data/prepared/train.parquet")
     test = data.read_split(args.workspace / "data/prepared/test.parquet")
     cut = int(len(train) * (1 - VALIDATION_SPLIT))
@@ -90,29 +110,38 @@ def main() -> None:
                              "slice": "the last 20% of the training side, as the BiLSTM's"},
               "families": {}}
     runs = {}
-    for family in GRIDS:
+    for family in families:
         start = time.perf_counter()
         scores = search(family, fit["text"], fit["label"].to_numpy(), val["text"],
-                        val["label"].to_numpy())
+                        val["label"].to_numpy(), args.budget)
         best = max(scores, key=lambda s: s["val_accuracy"])  # first of equals: grid order
         report["families"][family] = {
             "grid": GRIDS[family], "fixed": FIXED[family], "points": len(scores),
+            "budget_seconds": args.budget,
             "search_seconds": round(time.perf_counter() - start, 1),
             "scores": scores, "chosen": best,
         }
-        runs[f"{family}-tuned"] = (family, best)
+        runs[f"{family}-tuned"] = (family, best, train)
+        if args.equal_data:
+            runs[f"{family}-tuned-equal"] = (family, best, fit)
+    if args.equal_data:
+        for family, stage in (("tfidf_lr", baseline_stage), ("nbsvm", nbsvm_stage)):
+            committed = params.read_section(stage.SECTION, stage.PARAMS,
+                                            args.workspace / "params.yaml")
+            runs[f"{family}-committed-equal"] = (family, committed, fit)
     args.out.mkdir(parents=True, exist_ok=True)
     write_json(args.out / "tuning.json", report)
     labels, ids = test["label"].to_numpy(), evaluation.review_ids(test["text"])
-    for name, (family, p) in runs.items():
+    for name, (family, p, fitted_on) in runs.items():
         start = time.perf_counter()
-        probs = fit_test(family, p, train, test)
+        probs = fit_test(family, p, fitted_on, test)
         folder = args.out / name
         folder.mkdir(exist_ok=True)
         evaluation.write_predictions(folder / "predictions.csv", ids, labels, probs[:, 1])
         write_json(folder / "metrics.json", evaluation.test_metrics(labels, probs))
-        write_json(folder / "params.json", {**p, "family": family,
-                                            "fit_seconds": round(time.perf_counter() - start, 1)})
+        seconds = round(time.perf_counter() - start, 1)
+        write_json(folder / "params.json", {**p, "family": family, "fit_seconds": seconds,
+                                            "reviews_fitted": len(fitted_on)})
         print(f"tuning: {name} {p} test accuracy {accuracy(labels, probs):.4f}", flush=True)
 
 

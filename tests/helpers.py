@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
 from lab.demo import tool_env
 from lab.review import MARKER
 
@@ -59,10 +57,12 @@ def published(reproduced: Path, root: Path) -> tuple[Path, Path]:
 
 
 def set_params(workspace, section, **values):
-    path = workspace / "params.yaml"
-    params = yaml.safe_load(path.read_text())
-    params[section].update(values)
-    path.write_text(yaml.safe_dump(params, sort_keys=False))
+    """Edit params.yaml as `dvc exp run -S` does (DVC's own writer: those keys' lines alone
+    change, so two branches' edits of different keys merge)."""
+    from dvc.utils.serialize import modify_yaml
+
+    with modify_yaml(workspace / "params.yaml") as params:
+        params[section].update(values)
 
 
 def stage_script(workspace, name):

@@ -18,6 +18,7 @@ test reviews (does the BiLSTM beat the linear models?).
 from __future__ import annotations
 
 import argparse
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -147,13 +148,85 @@ def metrics_table() -> str:
     return "\n".join(["| file | metric | value |", "|---|---|---|", *rows])
 
 
+def committed_symlinks() -> list[str]:
+    """The commit's symbolic links, by a printable form of their names. A link can point
+    anywhere on the runner (a credentials file, /dev/zero), so a review reads none."""
+    listed = subprocess.run(["git", "ls-files", "-s", "-z"], capture_output=True, text=True)
+    names = [entry.split("\t", 1)[1] for entry in listed.stdout.split("\0")
+             if entry.startswith("120000 ") and "\t" in entry]
+    return [printable_name(name) for name in names]
+
+
+def printable_name(name: str) -> str:
+    """A PR's file name as the comment may show it: word characters, '.', '/', '-'."""
+    return re.sub(r"[^\w./-]", "?", name)[:80]
+
+
+def listed_names(names: list[str], most: int) -> str:
+    return ", ".join(code(name) for name in names[:most]) + (", …" if len(names) > most else "")
+
+
+MAX_COMMITTED_BYTES = 16 << 20  # results kept in Git are small; data lives in DVC
+
+
+def oversized_files(limit: int = MAX_COMMITTED_BYTES) -> list[str]:
+    """The commit's files over `limit` bytes (printable names). DVC reads a metric, plot or
+    params file whole, so a PR's file of any size would be read without bound."""
+    listed = subprocess.run(["git", "ls-tree", "-r", "-l", "-z", "HEAD"],
+                            capture_output=True, text=True)
+    big = []
+    for entry in listed.stdout.split("\0"):
+        meta, _, name = entry.partition("\t")
+        size = meta.split()[-1] if meta.split() else "-"
+        if size.isdigit() and int(size) > limit:
+            big.append(printable_name(name))
+    return big
+
+
+def refuse_unsafe_commit() -> None:
+    """Refuse, in one line, a commit DVC must not read: one holding symbolic links (they can
+    point at /dev/zero or any file of the machine) or files over MAX_COMMITTED_BYTES. The
+    review and every report check this before DVC reads a metric, plot or params file."""
+    links = committed_symlinks()
+    if links:
+        raise PipelineError(
+            f"this commit holds symbolic links ({listed_names(links, 5)}), which can point at any "
+            "file of the machine that reads it, so nothing of it was read: commit the files "
+            "themselves instead of links"
+        )
+    big = oversized_files()
+    if big:
+        raise PipelineError(
+            f"this commit holds files over {MAX_COMMITTED_BYTES >> 20} MiB "
+            f"({listed_names(big, 5)}), so nothing of it was read: keep data in DVC (`dvc "
+            "add` or a stage's outs), commit small files only"
+        )
+
+
+def read_workspace(path: str | Path) -> str | None:
+    """A workspace file, read with a bound: a regular file (a DVC output may be a link into
+    the cache) of at most MAX_COMMITTED_BYTES, or a one-line refusal; None when missing."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    if not path.is_file():
+        raise PipelineError(f"{path} is not a regular file (a device, a folder or a pipe): "
+                            "replace it with the file its stage writes (`dvc checkout`)")
+    with path.open("rb") as file:
+        data = file.read(MAX_COMMITTED_BYTES + 1)
+    if len(data) > MAX_COMMITTED_BYTES:
+        raise PipelineError(f"{path} is larger than {MAX_COMMITTED_BYTES >> 20} MiB: not "
+                            "a result file; `dvc checkout` it")
+    return data.decode("utf-8", errors="replace")
+
+
 def read_at(path: str, rev: str | None):
     """A file at a Git revision (DVC-tracked files from the cache or remote), or None."""
     import dvc.api
 
+    if rev is None:
+        return read_workspace(path)
     try:
-        if rev is None:
-            return Path(path).read_text(encoding="utf-8")
         return dvc.api.read(path, rev=rev, mode="r")
     except Exception:  # missing file, object neither cached nor on the remote, unknown rev
         return None
@@ -244,11 +317,18 @@ def models_table(only: str | None = None) -> str:
     found = models()
     if only is not None and only not in found:
         raise PipelineError(f"no model {only!r} in dvc.yaml; its models: {', '.join(found)}")
-    frames = {name: predictions_at(predictions, None) for name, (predictions, _) in found.items()}
-    rows, notes = [], []
-    for name, frame in frames.items():
-        if frame is None:
-            notes.append(f"- **{inert(name)}**: no {inert(found[name][0])} in the workspace; "
+    from sentiment import provenance
+
+    lock = provenance.read_lock() if Path("dvc.lock").is_file() else None
+    frames, rows, notes = {}, [], []
+    for name, (predictions, _) in found.items():
+        if lock is not None and provenance.locked_md5(predictions, lock) is None:
+            notes.append(f"- **{inert(name)}**: dvc.lock does not name {inert(predictions)} "
+                         f"(the stage never ran): `dvc repro {name}` first; not paired.")
+            continue
+        frames[name] = predictions_at(predictions, None)
+        if frames[name] is None:
+            notes.append(f"- **{inert(name)}**: no {inert(predictions)} in the workspace; "
                          "not paired.")
     names = [n for n, f in frames.items() if f is not None]
     for i, base in enumerate(names):
@@ -624,6 +704,7 @@ def main() -> None:
                         "model whose accuracy groups are compared (default: the first run)")
     args = parser.parse_args()
     try:
+        refuse_unsafe_commit()
         if args.runs:
             print(runs_table())
         elif args.models:

@@ -26,6 +26,7 @@ from collections import Counter
 from pathlib import Path
 
 from lab.refresh import MARKER, code, conflict_status, status_block
+from lab.report import listed_names, printable_name, refuse_unsafe_commit
 from sentiment import provenance
 from sentiment.io import PipelineError
 
@@ -140,53 +141,18 @@ def outside_references(templating: bool) -> str | None:
     for name in pipeline_files():
         path = Path(name)
         if not path.is_file() or path.stat().st_size > YAML_BOUNDS["dvc.yaml"]:
-            return f"{_safe_name(name)} is missing or larger than 1 MiB"
+            return f"{printable_name(name)} is missing or larger than 1 MiB"
         try:
             text = path.read_text(encoding="utf-8")
             if sum(isinstance(e, yaml.AliasEvent) for e in yaml.parse(text)) > MAX_ALIASES:
-                return f"{_safe_name(name)} uses more than {MAX_ALIASES} YAML aliases"
+                return f"{printable_name(name)} uses more than {MAX_ALIASES} YAML aliases"
             document = yaml.safe_load(text)
         except (yaml.YAMLError, UnicodeDecodeError, RecursionError):
-            return f"{_safe_name(name)} is not YAML that can be read safely"
+            return f"{printable_name(name)} is not YAML that can be read safely"
         found = _outside(document, templating)
         if found:
-            return f"{_safe_name(name)} {found}"
+            return f"{printable_name(name)} {found}"
     return None
-
-
-def committed_symlinks() -> list[str]:
-    """The commit's symbolic links, by a printable form of their names. A link can point
-    anywhere on the runner (a credentials file, /dev/zero), so a review reads none."""
-    listed = subprocess.run(["git", "ls-files", "-s", "-z"], capture_output=True, text=True)
-    names = [entry.split("\t", 1)[1] for entry in listed.stdout.split("\0")
-             if entry.startswith("120000 ") and "\t" in entry]
-    return [_safe_name(name) for name in names]
-
-
-def _safe_name(name: str) -> str:
-    """A PR's file name as the comment may show it: word characters, '.', '/', '-'."""
-    return re.sub(r"[^\w./-]", "?", name)[:80]
-
-
-def _listed(names: list[str], most: int) -> str:
-    return ", ".join(code(name) for name in names[:most]) + (", …" if len(names) > most else "")
-
-
-MAX_COMMITTED_BYTES = 16 << 20  # results kept in Git are small; data lives in DVC
-
-
-def oversized_files(limit: int = MAX_COMMITTED_BYTES) -> list[str]:
-    """The commit's files over `limit` bytes (printable names). DVC reads a metric, plot or
-    params file whole, so a PR's file of any size would be read without bound."""
-    listed = subprocess.run(["git", "ls-tree", "-r", "-l", "-z", "HEAD"],
-                            capture_output=True, text=True)
-    big = []
-    for entry in listed.stdout.split("\0"):
-        meta, _, name = entry.partition("\t")
-        size = meta.split()[-1] if meta.split() else "-"
-        if size.isdigit() and int(size) > limit:
-            big.append(_safe_name(name))
-    return big
 
 
 def _first_error(result: subprocess.CompletedProcess) -> str:
@@ -228,7 +194,7 @@ def pull() -> None:
         )
     missing = _missing_files(result.stderr)
     if missing:
-        shown = _listed(missing, 3)
+        shown = listed_names(missing, 3)
         raise PipelineError(
             f"the branch's results are not on the remote ({len(missing)} "
             f"file{'s' if len(missing) != 1 else ''} missing: "
@@ -469,21 +435,7 @@ def review(rev: str, out: Path, fork_pr: int | None = None) -> int:
     for old in out.glob("*.png"):
         old.unlink()
     try:
-        links = committed_symlinks()
-        if links:
-            shown = _listed(links, 5)
-            raise PipelineError(
-                f"this commit holds symbolic links ({shown}), which can point at any file of "
-                "the machine that reviews it, so nothing of it was read: commit the files "
-                "themselves instead of links, and push again"
-            )
-        big = oversized_files()
-        if big:
-            raise PipelineError(
-                f"this commit holds files over {MAX_COMMITTED_BYTES >> 20} MiB "
-                f"({_listed(big, 5)}), so nothing of it was read: "
-                "keep data in DVC (`dvc add` or a stage's outs), commit small files only"
-            )
+        refuse_unsafe_commit()  # before DVC reads any file of the commit
         outside = outside_references(templating=fork_pr is None)
         if outside:
             raise PipelineError(

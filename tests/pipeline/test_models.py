@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from helpers import dvc, make, run, stages_run
 
@@ -135,3 +136,32 @@ def test_the_worked_example_applied_to_the_project_needs_no_test_edited(tmp_path
                              *structure], cwd=clone, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
     assert " passed" in result.stdout and "nbsvm_tri" in (clone / "dvc.yaml").read_text()
+
+
+def test_a_model_stage_that_never_ran_is_not_paired_from_a_hand_made_file(workspace):
+    _, stage_block, params_block = worked_example()
+    add_stage(workspace, stage_block)
+    with (workspace / "params.yaml").open("a") as file:
+        file.write("\n" + params_block)
+    predictions = workspace / "data/predictions/nbsvm_tri.csv"
+    predictions.write_text((workspace / "data/predictions/bilstm.csv").read_text())
+    models = make(workspace, "models").stdout
+    assert "- **nbsvm_tri**: dvc.lock does not name data/predictions/nbsvm_tri.csv" in models
+    assert "nbsvm_tri (head)" not in models
+
+
+@pytest.mark.parametrize("how", [["--models"], ["--experiments"], ["--runs"],
+                                 ["--base", "HEAD"]])
+def test_every_report_refuses_a_committed_link_before_dvc_reads_it(workspace, how):
+    metrics = workspace / "metrics/evaluate.json"
+    metrics.unlink()
+    metrics.symlink_to("/dev/zero")
+    run(workspace, "git", "add", "-A")
+    run(workspace, "git", "commit", "-qm", "a link to /dev/zero")
+    result = subprocess.run([sys.executable, "-m", "lab.report", *how], cwd=workspace,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "report: error: this commit holds symbolic links (`metrics/evaluate.json`), which can "
+        "point at any file of the machine that reads it, so nothing of it was read: commit "
+        "the files themselves instead of links"]

@@ -457,7 +457,7 @@ def test_a_yaml_bomb_in_a_prs_pipeline_files_is_refused_before_dvc_reads_it(tmp_
 
 def test_a_committed_file_too_large_to_read_is_refused_before_dvc_reads_it(tmp_path,
                                                                           monkeypatch):
-    from lab import review
+    from lab import report, review
 
     monkeypatch.chdir(tmp_path)
     run(tmp_path, "git", "init", "-q")
@@ -466,7 +466,7 @@ def test_a_committed_file_too_large_to_read_is_refused_before_dvc_reads_it(tmp_p
     (tmp_path / "metrics/train.json").write_bytes(b" " * (16 * 2**20 + 1))
     run(tmp_path, "git", "add", "-A")
     run(tmp_path, "git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "big")
-    assert review.oversized_files() == ["metrics/train.json"]
+    assert report.oversized_files() == ["metrics/train.json"]
     assert review.review("origin/main", tmp_path / "out") == 1
     comment = (tmp_path / "out/comment.md").read_text()
     assert "files over 16 MiB (`metrics/train.json`), so nothing of it was read" in comment

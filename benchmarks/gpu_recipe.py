@@ -65,6 +65,9 @@ def pack(workspaces: list[Path]) -> None:
             loaded[name] = loaded[name].astype(np.uint16)
         texts = pd.read_parquet(workspace / "data/prepared/test.parquet")["text"]
         loaded["test_ids"] = np.array(evaluation.review_ids(texts))
+        # what `unpack` must rebuild, bit for bit: each array's SHA-256 as it will be used
+        made["sha256"] = {name: digest(array) for name, array in
+                          {**loaded, "embedding_matrix": matrices[split]}.items()}
         loaded["provenance"] = np.array(json.dumps(made, sort_keys=True))
         arrays.update({f"{split}/{name}": array for name, array in loaded.items()})
     stacked = np.concatenate(list(matrices.values()))
@@ -88,10 +91,22 @@ def squeeze(array: np.ndarray) -> np.ndarray:
     return np.frombuffer(header + lzma.compress(np.ascontiguousarray(planes).tobytes()), np.uint8)
 
 
+MAX_ARRAY_BYTES = 256 * 2**20  # the real embedding matrix is 54 MB, x_train 22 MB
+
+
 def unsqueeze(squeezed: np.ndarray) -> np.ndarray:
+    """An array `squeeze` wrote, decompressed no further than its header's size allows (a
+    small file cannot expand into gigabytes)."""
     header, body = squeezed.tobytes().split(b"\n", 1)
     meta = json.loads(header)
-    dtype, data = np.dtype(meta["dtype"]), np.frombuffer(lzma.decompress(body), np.uint8)
+    dtype = np.dtype(meta["dtype"])
+    size = int(np.prod(meta["shape"], dtype=np.int64)) * dtype.itemsize
+    if not 0 <= size <= MAX_ARRAY_BYTES:
+        raise SystemExit(f"run: a packed array claims {size} bytes (at most {MAX_ARRAY_BYTES})")
+    raw = lzma.LZMADecompressor().decompress(body, max_length=size + 1)
+    if len(raw) != size:
+        raise SystemExit(f"run: a packed array holds {len(raw)} bytes, its header says {size}")
+    data = np.frombuffer(raw, np.uint8)
     if dtype.kind == "f":
         data = np.ascontiguousarray(data.reshape(dtype.itemsize, -1).T)
     return data.view(dtype).reshape(meta["shape"])
@@ -107,7 +122,20 @@ def unpack(split: str | None) -> tuple[str, dict[str, np.ndarray]]:
     arrays = {key.split("/")[1]: unsqueeze(packed[key])
               for key in packed.files if key.startswith(split + "/")}
     arrays["embedding_matrix"] = unsqueeze(packed["vector_rows"])[arrays.pop("matrix_rows")]
+    recorded = json.loads(str(arrays["provenance"])).get("sha256", {})
+    for name, array in arrays.items():
+        if name != "provenance" and recorded.get(name) != digest(array):
+            raise SystemExit(f"run: {split}/{name} in {PACKED} is not the array pack "
+                             "recorded (its SHA-256 differs): pack it again")
     return split, arrays
+
+
+def digest(array: np.ndarray) -> str:
+    """An array's SHA-256 over its type, shape and bytes."""
+    import hashlib
+
+    header = json.dumps([array.dtype.str, list(array.shape)]).encode()
+    return hashlib.sha256(header + np.ascontiguousarray(array).tobytes()).hexdigest()
 
 
 def choose_backend() -> str:

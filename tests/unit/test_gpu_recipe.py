@@ -67,3 +67,23 @@ def test_two_workspaces_of_one_split_are_refused(tmp_path, monkeypatch):
     with pytest.raises(SystemExit, match="one per split"):
         gpu_recipe.pack([tmp_path / "a", tmp_path / "b"])
     assert not gpu_recipe.PACKED.exists()
+
+
+@pytest.mark.parametrize("damage", ["flipped-labels", "bomb"])
+def test_unpack_refuses_an_array_that_is_not_what_pack_recorded(tmp_path, monkeypatch, damage):
+    import lzma
+
+    _workspace(tmp_path / "a", "official", np.ones((4, 3), np.float32), 1)
+    monkeypatch.chdir(tmp_path)
+    gpu_recipe.pack([tmp_path / "a"])
+    arrays = dict(np.load(gpu_recipe.PACKED))
+    if damage == "flipped-labels":
+        labels = gpu_recipe.unsqueeze(arrays["official/y_test"])
+        arrays["official/y_test"] = gpu_recipe.squeeze(1 - labels)
+    else:  # a few KB that claim to be a small array but expand to 16 MiB
+        header = json.dumps({"dtype": "<u2", "shape": [10, 12]}).encode() + b"\n"
+        arrays["official/x_test"] = np.frombuffer(header + lzma.compress(bytes(2**24)),
+                                                  np.uint8)
+    np.savez(gpu_recipe.PACKED, **arrays)
+    with pytest.raises(SystemExit, match="not the array pack recorded|its header says"):
+        gpu_recipe.unpack("official")

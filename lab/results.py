@@ -482,12 +482,19 @@ def main() -> None:
     ren = sub.add_parser("render")
     ren.add_argument("--check", action="store_true")
     args = parser.parse_args()
-    if args.what == "record":
-        print(record(args.name, args))
-    elif args.what == "pair":
-        pair()
-    else:
-        render(args.check)
+    try:
+        if args.what == "record":
+            print(record(args.name, args))
+        elif args.what == "pair":
+            pair()
+        else:
+            render(args.check)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise PipelineError(  # a hand-edited or truncated result file, not a bug to trace
+            f"a result file under {RESULTS}/ lacks or mistypes a field "
+            f"({type(error).__name__}: {str(error)[:120]}): `git checkout -- {RESULTS}` or "
+            "record the run again"
+        ) from None
 
 
 if __name__ == "__main__":

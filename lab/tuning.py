@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from sentiment import baseline, data, evaluation, params, stats
-from sentiment.io import write_json
+from sentiment.io import PipelineError, run_stage, write_json
 from stages import baseline as baseline_stage
 from stages import nbsvm as nbsvm_stage
 
@@ -102,8 +102,15 @@ def main() -> None:
                         help="also fit on the BiLSTM's 80%% training slice (<name>-equal)")
     args = parser.parse_args()
     families = args.family or list(GRIDS)
+    if args.out.exists() and not args.out.is_dir():
+        raise PipelineError(f"{args.out} is a file: name a folder for the tuning results")
     train = data.read_split(args.workspace / "data/prepared/train.parquet")
     test = data.read_split(args.workspace / "data/prepared/test.parquet")
+    for side, reviews in (("training", train), ("test", test)):
+        if reviews["label"].nunique() < 2:
+            raise PipelineError(f"the {side} side of {args.workspace} holds "
+                                f"{len(reviews)} reviews of {reviews['label'].nunique()} "
+                                "class(es): tuning needs both: run `dvc repro prepare` there")
     cut = int(len(train) * (1 - VALIDATION_SPLIT))
     fit, val = train.iloc[:cut], train.iloc[cut:]
     report = {"validation": {"reviews_fitted": len(fit), "reviews_validated": len(val),
@@ -146,4 +153,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_stage(main)

@@ -100,6 +100,8 @@ def refusal(root: Path, key: str) -> str | None:
     for level in _levels(root, key):
         if level.is_symlink():
             return f"{level} is a symbolic link"
+        if level.exists() and not level.is_dir():
+            return f"{level} is a file, not a folder"
         if (level.exists() or level.is_symlink()) and tracked_by_git(level):
             return f"{level} is tracked by Git (committed on a branch?)"
     where = run_folder(root, key)
@@ -196,12 +198,13 @@ def _read(epoch: Path, key: str, shapes) -> Checkpoint:
     if not isinstance(state, dict) or state.get("key") != key:
         raise ValueError("made with other params, inputs or code")
     epochs_done, callbacks = state.get("epochs_done"), state.get("callbacks")
-    if not isinstance(epochs_done, int) or epochs_done < 1 or not isinstance(callbacks, dict):
+    if type(epochs_done) is not int or epochs_done < 1 or not isinstance(callbacks, dict):
         raise ValueError("its state is malformed")
     if set(callbacks) - set(PLATEAU_STATE) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) for v in callbacks.values()
+        isinstance(v, (int, float)) and not isinstance(v, bool) and not math.isnan(v)
+        for v in callbacks.values()
     ):
-        raise ValueError("its callback state names other attributes or non-numbers")
+        raise ValueError("its callback state names other attributes, non-numbers or NaN")
     return Checkpoint(epochs_done, _read_arrays(epoch / ARRAYS, shapes), callbacks, live)
 
 

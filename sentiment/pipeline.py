@@ -3,8 +3,8 @@
 Nothing is registered anywhere else. A stage whose `cmd` is `python -m stages.<script>` owns
 the params section its script declares; a stage with a `data/predictions/<model>.csv` output
 and a `metrics/*.json` file publishes a model, which every report, the review, `make
-models` and the plots then include. (Templated stages, `foreach`/`matrix`, are not
-expanded here: write a variant as a stage of its own.)
+models` and the plots then include. Templated stages (`foreach`/`matrix`) are refused in
+one line rather than silently left out: write a variant as a stage of its own.
 """
 
 from __future__ import annotations
@@ -30,6 +30,16 @@ def stages(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, dict[str, Any]]:
         found = (yaml.safe_load(text) or {}).get("stages") or {}
     except (yaml.YAMLError, AttributeError) as error:
         raise PipelineError(f"{dvc_yaml} is not a valid pipeline ({str(error)[:120]})") from None
+    if not isinstance(found, dict):
+        raise PipelineError(f"{dvc_yaml}: `stages:` is not a mapping of stage names")
+    templated = [name for name, stage in found.items()
+                 if isinstance(stage, dict) and ("foreach" in stage or "matrix" in stage)]
+    if templated:
+        raise PipelineError(
+            f"{dvc_yaml}: stage {templated[0]} is templated (foreach/matrix), which this "
+            "project does not expand, so its models and params would be missed: write each "
+            "variant as a stage of its own (docs/models.md)"
+        )
     return {name: stage for name, stage in found.items() if isinstance(stage, dict)}
 
 
@@ -101,11 +111,21 @@ def stage_params(dvc_yaml: str | Path = "dvc.yaml") -> dict[str, dict[str, Any]]
     for stage, module in stage_modules(dvc_yaml).items():
         try:
             script = importlib.import_module(module)
-        except ImportError as error:
+        except (Exception, SystemExit) as error:  # a script that fails or exits at import
+            why = (str(error).splitlines() or [type(error).__name__])[0][:160]
             raise PipelineError(
-                f"{dvc_yaml}: stage {stage} runs {module}, which cannot be imported ({error}): "
-                "fix its cmd or add the script"
+                f"{dvc_yaml}: stage {stage} runs {module}, which cannot be imported "
+                f"({type(error).__name__}: {why}): fix its cmd or the script"
             ) from None
-        if hasattr(script, "SECTION") and hasattr(script, "PARAMS"):
-            found[script.SECTION] = script.PARAMS
+        section, rules = getattr(script, "SECTION", None), getattr(script, "PARAMS", None)
+        if section is None and rules is None:
+            continue  # a stage with no params section (check_params)
+        if not isinstance(section, str) or not isinstance(rules, dict) or not all(
+            isinstance(k, str) and callable(getattr(r, "ok", None)) for k, r in rules.items()
+        ):
+            raise PipelineError(
+                f"{module}: SECTION must be a params section's name and PARAMS a dict of "
+                "key -> rule from sentiment.params (docs/models.md)"
+            )
+        found[section] = rules
     return found

@@ -127,7 +127,8 @@ def saved(tmp_path, epochs_done=1):
 
 
 @pytest.mark.parametrize("damage", ["state.json", "variables.npz", "live", "garbage",
-                                    "truncated", "link", "callbacks", "big-array", "shape"])
+                                    "truncated", "link", "callbacks", "big-array", "shape",
+                                    "nan-counter", "epochs-true"])
 def test_a_damaged_or_hostile_checkpoint_is_discarded_in_one_line(tmp_path, capsys, damage):
     import zipfile
 
@@ -139,9 +140,14 @@ def test_a_damaged_or_hostile_checkpoint_is_discarded_in_one_line(tmp_path, caps
         arrays.write_bytes(arrays.read_bytes()[:40])
     elif damage == "link":  # would copy the maintainer's environment into models/live
         (epoch / "live/env.txt").symlink_to("/proc/self/environ")
-    elif damage == "callbacks":  # would set any attribute of ReduceLROnPlateau
+    elif damage in ("callbacks", "nan-counter", "epochs-true"):
         state = json.loads((epoch / "state.json").read_text())
-        state["callbacks"] = {"model": 1}
+        if damage == "callbacks":  # would set any attribute of ReduceLROnPlateau
+            state["callbacks"] = {"model": 1}
+        elif damage == "nan-counter":
+            state["callbacks"] = {"wait": float("nan")}
+        else:
+            state["epochs_done"] = True
         (epoch / "state.json").write_text(json.dumps(state))
     elif damage in ("big-array", "shape"):  # 3.6 TiB declared, or another shape
         shape = (2**40,) if damage == "big-array" else (4,)
@@ -283,3 +289,11 @@ def test_a_checkpoint_reached_through_a_committed_link_at_any_level_is_never_use
     assert "is a symbolic link" in said or "is tracked by Git" in said
     checkpoint.remove(root, "k")
     assert planted.is_dir()  # what the link points at is not ours to delete
+
+
+def test_a_checkpoint_root_that_is_a_file_is_refused_in_one_line(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(checkpoint.ENV, str(tmp_path / "bucket"))
+    (tmp_path / "bucket").mkdir()
+    (tmp_path / "bucket/train").write_text("not a folder")
+    assert not checkpoint.usable(checkpoint.folder("train"), "k")
+    assert "is a file, not a folder" in capsys.readouterr().err

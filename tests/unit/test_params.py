@@ -1,5 +1,7 @@
 """Each stage's rules validate its section: each problem is one line naming key, value, rule."""
 
+import re
+
 import pytest
 import yaml
 from conftest import ROOT, TEST_PARAMS
@@ -292,3 +294,31 @@ def test_the_training_recipe_has_exactly_the_train_sections_keys():
     from sentiment.training import Recipe
 
     assert [f.name for f in fields(Recipe)] == list(train.PARAMS)  # a new key needs both
+
+
+@pytest.mark.parametrize("script, says", [
+    ("import sys\nsys.exit(0)\n", "cannot be imported (SystemExit"),
+    ("raise RuntimeError('broken at import')\n", "cannot be imported (RuntimeError: broken"),
+    ("SECTION = 3\nPARAMS = {}\n", "SECTION must be a params section's name"),
+    ("SECTION = 'x'\nPARAMS = {'k': 1}\n", "PARAMS a dict of key -> rule"),
+])
+def test_a_stage_script_that_exits_fails_or_declares_nonsense_is_one_line(
+    tmp_path, monkeypatch, script, says
+):
+    import stages
+
+    name = f"hostile_{abs(hash(script)) % 10**8}"
+    (tmp_path / f"{name}.py").write_text(script)
+    monkeypatch.setattr(stages, "__path__", [*stages.__path__, str(tmp_path)])
+    pipeline_file = tmp_path / "dvc.yaml"
+    pipeline_file.write_text(f"stages:\n  bad:\n    cmd: python -m stages.{name}\n")
+    with pytest.raises(PipelineError, match=re.escape(says)):
+        pipeline.stage_params(pipeline_file)
+
+
+def test_a_templated_stage_is_refused_not_silently_left_out(tmp_path):
+    pipeline_file = tmp_path / "dvc.yaml"
+    pipeline_file.write_text("stages:\n  many:\n    foreach: [1, 2]\n    do:\n"
+                             "      cmd: python -m stages.nbsvm\n")
+    with pytest.raises(PipelineError, match="stage many is templated"):
+        pipeline.models(pipeline_file)

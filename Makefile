@@ -25,6 +25,7 @@ help: ## list the targets
 	@echo "  Variables: EXTRAS=gpu|cluster, BASE=origin/main, SEEDS=\"0 1 2\", ARGS=\"-S key=value\", GPUS=\"0 1\", PER_GPU=2"
 
 $(STAMP):
+	@$(PYTHON) .ci/locks served $(EXTRAS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q --require-hashes -r $(LOCK)
@@ -34,11 +35,12 @@ $(STAMP):
 
 install: $(STAMP) ## create the virtualenv from the lock file (only when the lock changed)
 
-# Refresh the lock files from pyproject.toml (Linux x86-64, Python 3.11), then commit them.
-UV_COMPILE := uv pip compile pyproject.toml --generate-hashes --no-header \
-	--python-version 3.11 --python-platform x86_64-manylinux_2_28
-lock: install ## refresh requirements/*.lock from pyproject.toml
-	$(BIN)/python -m pip install -q uv
+# Refresh the lock files from pyproject.toml, then commit them. Universal locks: one file per
+# extra serves every Python and platform .ci/locks lists (3.10–3.12; Linux x86-64 and
+# aarch64 and macOS arm64 for the CPU stack, Linux x86-64 for the GPU one).
+UV_COMPILE := UV_PYTHON_DOWNLOADS=never uv pip compile pyproject.toml --universal \
+	--python-version 3.10 --generate-hashes --no-header
+lock: install ## refresh requirements/*.lock from pyproject.toml (universal: .ci/locks)
 	$(UV_COMPILE) --extra dev -o requirements/dev.lock
 	$(UV_COMPILE) --extra gpu --extra s3 -o requirements/gpu.lock
 	$(subst pyproject.toml,requirements/cluster.in,$(UV_COMPILE)) -o requirements/cluster.lock
@@ -79,8 +81,9 @@ results: install ## the research tables in docs/research.md and README.md, from 
 demo: install ## the whole pipeline offline on a synthetic sample (about a minute)
 	python -m lab.demo
 
-lint: install ## ruff; zizmor and actionlint (with shellcheck) on the workflows; shellcheck
+lint: install ## ruff; zizmor, actionlint, shellcheck; every lock resolves on every target
 	ruff check .
+	python .ci/locks check $(BIN)/uv
 	command -v shellcheck >/dev/null || { echo "lint: shellcheck missing" >&2; exit 1; }
 	zizmor --offline --quiet .github/
 	actionlint .github/workflows/*.yml

@@ -127,3 +127,15 @@ def switch(repo, *args):
 
 def sha(repo, rev):
     return run(repo, "git", "rev-parse", rev).stdout.strip()
+
+
+def tiny_recipe(**changes):
+    """A training Recipe small enough for a unit test (a few hundred weights), every key of
+    the `train` section set."""
+    from sentiment.training import Recipe
+
+    settings = dict(units=4, spatial_dropout=0.2, dropout=0.2, dense_dropout=0.3,
+                    learning_rate=0.05, weight_decay=0.01, batch_size=8, epochs=3,
+                    validation_split=0.25, lr_factor=0.5, lr_patience=1, seed=0,
+                    deterministic=True, mixed_precision=False, distribute="off")
+    return Recipe(**{**settings, **changes})

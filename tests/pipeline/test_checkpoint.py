@@ -11,29 +11,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import dvc, stages_run
+from helpers import dvc, stages_run, tiny_recipe
 
 from lab import sweep
 from lab.demo import tool_env
 from sentiment import checkpoint, training
 
-SETTINGS = dict(
-    units=4,
-    spatial_dropout=0.2,
-    dropout=0.2,
-    dense_dropout=0.3,
-    learning_rate=0.05,
-    weight_decay=0.01,
-    batch_size=8,
-    epochs=3,
-    validation_split=0.25,
-    lr_factor=0.5,
-    lr_patience=0,  # the plateau schedule acts every epoch: its counters must carry over
-    seed=3,
-    deterministic=True,
-    mixed_precision=False,
-    distribute="off",
-)
+# the plateau schedule acts every epoch (patience 0): its counters must carry over
+RECIPE = tiny_recipe(lr_patience=0, seed=3)
 
 
 class Killed(Exception):
@@ -66,7 +51,7 @@ def data():
 def trained(data, folder, key="k", **extra):
     x, y, matrix = data
     net = training.train(
-        x, y, matrix, training.Recipe(**SETTINGS), str(folder / "live"),
+        x, y, matrix, RECIPE, str(folder / "live"),
         checkpoint_dir=folder / "ckpt",
         checkpoint_key=key, **extra
     )
@@ -82,7 +67,7 @@ def test_a_run_killed_after_epoch_1_of_3_resumes_and_ends_identical(data, tmp_pa
     resumed, resumed_lr = trained(data, tmp_path / "killed")
     assert "resuming from the checkpoint after epoch 1 of 3" in capsys.readouterr().out
     np.testing.assert_array_equal(resumed, straight)  # exactly, not approximately
-    assert resumed_lr == straight_lr < SETTINGS["learning_rate"]  # the schedule carried over
+    assert resumed_lr == straight_lr < RECIPE.learning_rate  # the schedule carried over
     logs = [files(tmp_path / f"{run}/live") for run in ("killed", "straight")]
     for log in logs:  # wall seconds differ from run to run; every logged metric is equal
         del log[Path("plots/metrics/epoch_seconds.tsv")]
@@ -92,7 +77,7 @@ def test_a_run_killed_after_epoch_1_of_3_resumes_and_ends_identical(data, tmp_pa
     assert logs[0] == logs[1]
     for name in ("train/accuracy", "eval/loss"):
         tsv = tmp_path / f"killed/live/plots/metrics/{name}.tsv"
-        assert len(tsv.read_text().splitlines()) == 1 + SETTINGS["epochs"]  # one row an epoch
+        assert len(tsv.read_text().splitlines()) == 1 + RECIPE.epochs  # one row an epoch
 
 
 def test_a_checkpoint_for_other_params_is_neither_used_nor_touched(data, tmp_path, capsys):

@@ -31,6 +31,17 @@ def add_stage(workspace: Path, block: str) -> None:
     pipeline_file.write_text(yaml.safe_dump(document, sort_keys=False))
 
 
+def apply_worked_example(folder: Path, commands: bool = True) -> None:
+    """docs/models.md's worked example, as a contributor applies it: its commands (the
+    script), its stage block pasted into dvc.yaml, its section appended to params.yaml."""
+    script, stage_block, params_block = worked_example()
+    for command in script if commands else []:
+        run(folder, "bash", "-c", command)
+    add_stage(folder, stage_block)
+    with (folder / "params.yaml").open("a") as file:
+        file.write("\n" + params_block)
+
+
 def test_the_models_are_the_stages_that_publish_predictions_and_metrics():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     publishing = {
@@ -44,12 +55,7 @@ def test_the_models_are_the_stages_that_publish_predictions_and_metrics():
 
 
 def test_the_worked_example_adds_a_variant_that_alone_runs_and_shows_up_everywhere(workspace):
-    commands, stage_block, params_block = worked_example()
-    for command in commands:
-        run(workspace, "bash", "-c", command)
-    add_stage(workspace, stage_block)
-    with (workspace / "params.yaml").open("a") as file:
-        file.write("\n" + params_block)
+    apply_worked_example(workspace)
 
     assert stages_run(dvc(workspace, "repro")) == ["check_params", "nbsvm_tri"]
     assert "up to date" in dvc(workspace, "status").stdout
@@ -121,12 +127,7 @@ def test_the_worked_example_applied_to_the_project_needs_no_test_edited(tmp_path
     for name in project_files():
         (clone / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, clone / name)
-    commands, stage_block, params_block = worked_example()
-    for command in commands:
-        run(clone, "bash", "-c", command)
-    add_stage(clone, stage_block)
-    with (clone / "params.yaml").open("a") as file:
-        file.write("\n" + params_block)
+    apply_worked_example(clone)
     structure = ["tests/unit/test_layout.py", "tests/unit/test_params.py",
                  "tests/pipeline/test_pipeline.py::"
                  "test_every_stages_code_deps_are_exactly_the_modules_its_script_imports",
@@ -139,10 +140,7 @@ def test_the_worked_example_applied_to_the_project_needs_no_test_edited(tmp_path
 
 
 def test_a_model_stage_that_never_ran_is_not_paired_from_a_hand_made_file(workspace):
-    _, stage_block, params_block = worked_example()
-    add_stage(workspace, stage_block)
-    with (workspace / "params.yaml").open("a") as file:
-        file.write("\n" + params_block)
+    apply_worked_example(workspace, commands=False)  # its block and section, never run
     predictions = workspace / "data/predictions/nbsvm_tri.csv"
     predictions.write_text((workspace / "data/predictions/bilstm.csv").read_text())
     models = make(workspace, "models").stdout

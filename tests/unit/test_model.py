@@ -6,6 +6,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from helpers import tiny_recipe
 
 from sentiment import devices, model, training
 
@@ -121,25 +122,10 @@ def test_a_non_finite_loss_fails_training_with_one_line(tmp_path):
     matrix = np.full((30, 4), np.nan, dtype=np.float32)  # NaN from the first batch on
     x = np.random.default_rng(0).integers(0, 30, (32, 6)).astype("int32")
     y = np.arange(32) % 2
-    settings = dict(
-        units=3,
-        spatial_dropout=0.0,
-        dropout=0.0,
-        dense_dropout=0.0,
-        learning_rate=0.01,
-        weight_decay=0.0,
-        batch_size=8,
-        epochs=2,
-        validation_split=0.0,
-        lr_factor=0.5,
-        lr_patience=1,
-        seed=0,
-        deterministic=True,
-        mixed_precision=False,
-        distribute="off",
-    )
+    recipe = tiny_recipe(units=3, spatial_dropout=0.0, dropout=0.0, dense_dropout=0.0,
+                         learning_rate=0.01, weight_decay=0.0, epochs=2, validation_split=0.0)
     with pytest.raises(PipelineError, match=r"loss became nan at epoch 1, batch 1: lower"):
-        training.train(x, y, matrix, training.Recipe(**settings), str(tmp_path / "live"))
+        training.train(x, y, matrix, recipe, str(tmp_path / "live"))
 
 
 @pytest.mark.parametrize("value", ["-1", "0", "abc", "2000", "1.5", "٣"])

@@ -67,12 +67,13 @@ cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the 
 		-S prepare.split=random,official $(ARGS)"
 
 # One pytest-xdist worker per core plus one: the tests wait on subprocesses often enough
-# that a third worker keeps 2 cores busy (measured: docs/benchmarks.md). A module's tests
-# stay on one worker (--dist loadscope), so its module-scoped fixtures are built once.
+# that a third worker keeps 2 cores busy (measured: docs/benchmarks.md). Tests go to
+# whichever worker is free (--dist loadgroup), but a module marked with an xdist_group (the
+# review modules, whose module-scoped origin is costly) stays on one worker.
 TEST_JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install ## the test suite, in parallel (what CI runs)
 	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself
-	python -m pytest -n $(TEST_JOBS) --dist loadscope
+	python -m pytest -n $(TEST_JOBS) --dist loadgroup
 
 results: install ## the research tables in docs/research.md and README.md, from results/
 	python -m lab.results pair

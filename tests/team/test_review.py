@@ -14,6 +14,9 @@ from helpers import ci_review, dvc, run, set_params, sha, switch
 
 from lab.review import MARKER
 
+# one worker builds this module's `github` fixture (module-scoped) and runs all its tests
+pytestmark = pytest.mark.xdist_group("review")
+
 PNG = b"\x89PNG\r\n\x1a\n"
 WORKFLOW = Path(__file__).resolve().parents[2] / ".github/workflows/pr-report.yml"
 
@@ -26,9 +29,9 @@ def test_review_of_the_head_commit_compares_with_the_merge_base(github, tmp_path
     assert "has new results" not in comment
     assert "| bilstm |" in comment and "| baseline |" in comment  # paired, both pulled
     (epochs,) = [line for line in comment.splitlines() if "train.epochs" in line]
-    assert "| 3 " in epochs and "| 1 " in epochs
+    assert "| 2 " in epochs and "| 1 " in epochs
     # the plots GitHub renders inside the comment: tables of both revisions
-    assert "| epoch | base | head |" in comment and "| 3 |" in comment
+    assert "| epoch | base | head |" in comment and "| 2 |" in comment
     assert "| **neg** |" in comment and "| **pos** |" in comment
     for name in ("accuracy-by-epoch.png", "metrics-plots-bilstm-confusion-csv.png"):
         assert f"`{name}`" in comment  # the workflow uploads these as an artifact
@@ -53,10 +56,10 @@ def test_base_moving_on_is_not_this_branchs_change_and_a_lock_conflict_does_not_
     assert f"(merge-base `{fork_point[:8]}`)" in comment and "has new results" not in comment
 
     # results-changing: another PR merged into the base retrained; both changed dvc.lock
-    set_params(developer, "train", epochs=2)
+    set_params(developer, "train", epochs=3)
     dvc(developer, "repro")
     dvc(developer, "push")
-    run(developer, "git", "commit", "-qam", "main: two epochs")
+    run(developer, "git", "commit", "-qam", "main: three epochs")
     run(developer, "git", "push", "-q", "origin", "moved")
     merge = run(developer, "git", "merge-tree", "--write-tree", "moved", "pr", check=False)
     assert merge.returncode == 1 and "CONFLICT (content): Merge conflict in dvc.lock" in (
@@ -90,10 +93,10 @@ def test_stale_results_name_the_changed_params_and_files_not_check_params(
     github, developer, tmp_path
 ):
     run(developer, "git", "checkout", "-q", "-b", "stale", "pr")
-    set_params(developer, "train", epochs=2)
+    set_params(developer, "train", epochs=3)
     with open(developer / "sentiment/baseline.py", "a") as module:
         module.write("# an edit nobody reproduced\n")
-    run(developer, "git", "commit", "-qam", "two epochs and a code edit, not reproduced")
+    run(developer, "git", "commit", "-qam", "three epochs and a code edit, not reproduced")
     run(developer, "git", "push", "-q", "origin", "stale")
     code, errors, comment, _ = ci_review(github[0], tmp_path, "stale")
     assert code == 1

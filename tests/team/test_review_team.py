@@ -14,6 +14,9 @@ from helpers import ci_review, dvc, run, set_params, sha, switch
 from lab.demo import tool_env
 from lab.review import MARKER
 
+# one worker builds this module's `github` fixture (module-scoped) and runs all its tests
+pytestmark = pytest.mark.xdist_group("review-team")
+
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github/workflows"
 
 

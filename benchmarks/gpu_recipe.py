@@ -60,7 +60,9 @@ def pack(workspaces: list[Path]) -> None:
             raise SystemExit(f"pack: two workspaces of split {split}: give one per split")
         loaded = {Path(path).stem: np.load(workspace / path) for path in INPUTS}
         matrices[split] = loaded.pop("embedding_matrix")
-        assert max(loaded["x_train"].max(), loaded["x_test"].max()) < 2**16
+        if max(loaded["x_train"].max(), loaded["x_test"].max()) >= 2**16:
+            raise SystemExit(f"pack: {workspace}'s token ids do not fit uint16: "
+                             "encode.max_vocab must be below 65,536")
         for name in ("x_train", "x_test"):
             loaded[name] = loaded[name].astype(np.uint16)
         texts = pd.read_parquet(workspace / "data/prepared/test.parquet")["text"]
@@ -72,7 +74,8 @@ def pack(workspaces: list[Path]) -> None:
         arrays.update({f"{split}/{name}": array for name, array in loaded.items()})
     stacked = np.concatenate(list(matrices.values()))
     rows, row_of = np.unique(stacked, axis=0, return_inverse=True)
-    assert len(rows) < 2**16
+    if len(rows) >= 2**16:
+        raise SystemExit(f"pack: {len(rows)} distinct vectors do not fit uint16 row numbers")
     starts = np.cumsum([0] + [len(m) for m in matrices.values()])
     for split, start, end in zip(matrices, starts, starts[1:]):
         arrays[f"{split}/matrix_rows"] = row_of.reshape(-1)[start:end].astype(np.uint16)

@@ -33,8 +33,18 @@ def add_stage(workspace: Path, block: str) -> None:
 
 def apply_worked_example(folder: Path, commands: bool = True) -> None:
     """docs/models.md's worked example, as a contributor applies it: its commands (the
-    script), its stage block pasted into dvc.yaml, its section appended to params.yaml."""
+    script), its stage block pasted into dvc.yaml, its section appended to params.yaml.
+    Where the project already holds it (a clone that applied it), it is taken out first
+    (`dvc remove`, its section and script), so the example applies as the doc says."""
     script, stage_block, params_block = worked_example()
+    (name,) = yaml.safe_load(stage_block)
+    if name in yaml.safe_load((folder / "dvc.yaml").read_text())["stages"]:
+        dvc(folder, "remove", name)
+        from dvc.utils.serialize import modify_yaml
+
+        with modify_yaml(folder / "params.yaml") as params:
+            del params[name]
+        (folder / f"stages/{name}.py").unlink(missing_ok=True)
     for command in script if commands else []:
         run(folder, "bash", "-c", command)
     add_stage(folder, stage_block)

@@ -3,9 +3,11 @@
 Each research run keeps its small outputs in `results/<run>/`: `run.json` (what ran, with
 which params, on which machine, its test metrics with 95% intervals and its predictions'
 SHA-256), `curve.csv` (a trained model's per-epoch curve with wall times) and
-`paired.json` (paired comparisons with the other runs on the same test reviews). The
-per-review predictions stay beside them, Git-ignored (`results/*/predictions.csv`): `pair`
-needs them and checks them against the recorded SHA-256.
+`paired.json` (paired comparisons with the other runs on the same test reviews), and
+`predictions.csv.xz`, the per-review predictions (id, label, P(pos)) xz-compressed, a few
+hundred KB, kept in Git: a fresh clone recomputes every metric and pair from them
+(`inconsistencies`). Their SHA-256 in run.json is that of the CSV inside. A run whose
+predictions were not kept (the first GPU runs) is checked against its counts alone.
 
 The tables in docs/research.md and README.md sit between `<!-- results:NAME -->` and
 `<!-- /results:NAME -->` and are written by `render` from these files alone, so no number
@@ -21,9 +23,10 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import io
+import lzma
 import re
-import shutil
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +35,6 @@ from sentiment import evaluation, stats
 from sentiment.io import (
     JSONProblem,
     PipelineError,
-    file_digest,
     parse_json,
     run_stage,
     write_json,
@@ -102,7 +104,8 @@ def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
             "that made them"
         )
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.predictions, folder / "predictions.csv")
+    csv_bytes = Path(args.predictions).read_bytes()
+    write_predictions(folder, csv_bytes)
     run = {
         "model": args.model,
         "label": args.label,
@@ -117,7 +120,7 @@ def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
         "train_seconds": gpu.get("train_seconds"),
         **({"gpu_shared_with": args.shared_with} if args.shared_with else {}),
         "metrics": metrics,
-        "predictions": {"sha256": file_digest(folder / "predictions.csv").hexdigest(),
+        "predictions": {"sha256": hashlib.sha256(csv_bytes).hexdigest(),
                         "reviews": len(predictions)},
     }
     write_json(folder / "run.json", run)
@@ -130,7 +133,46 @@ def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
     return folder
 
 
-RUN_FILES = ("run.json", "curve.csv", "paired.json", "predictions.csv")
+PREDICTIONS = "predictions.csv.xz"
+RUN_FILES = ("run.json", "curve.csv", "paired.json", PREDICTIONS)
+MAX_PREDICTIONS_BYTES = 16 * 2**20  # decompressed: 25,000 reviews take about 0.8 MB
+
+
+def write_predictions(folder: Path, csv_bytes: bytes) -> None:
+    """The predictions CSV, xz-compressed (the same bytes every time: no timestamps)."""
+    (folder / PREDICTIONS).write_bytes(lzma.compress(csv_bytes, preset=9))
+
+
+def predictions_of(folder: Path, run: dict):
+    """A run's predictions as recorded, or None when they were not kept; refused in one
+    line when they are not the ones its run.json names (SHA-256 of the CSV)."""
+    path = folder / PREDICTIONS
+    if not path.is_file() or path.is_symlink():
+        return None
+    try:
+        csv_bytes = lzma.LZMADecompressor().decompress(path.read_bytes(),
+                                                        max_length=MAX_PREDICTIONS_BYTES)
+    except lzma.LZMAError as error:
+        raise PipelineError(f"{path} is not xz ({error}): record the run again") from None
+    if hashlib.sha256(csv_bytes).hexdigest() != run["predictions"]["sha256"]:
+        raise PipelineError(f"{path} is not the predictions {folder.name}/run.json names "
+                            "(SHA-256 differs): record the run again")
+    return evaluation.read_predictions(io.BytesIO(csv_bytes), str(path))
+
+
+# Metrics of the probabilities' values (not only of right and wrong) were computed by the
+# stage before the predictions were written as float32: they agree to this much.
+FLOAT32_TOLERANCE = {"loss": 1e-4, "roc_auc": 1e-4, "roc_auc_ci": 1e-4}
+
+
+def _agrees(key: str, kept, computed) -> bool:
+    tolerance = FLOAT32_TOLERANCE.get(key)
+    if tolerance is None or kept is None:
+        return kept == computed
+    if isinstance(computed, dict):
+        return isinstance(kept, dict) and set(kept) == set(computed) and all(
+            abs(kept[k] - computed[k]) <= tolerance for k in computed)
+    return isinstance(kept, (int, float)) and abs(kept - computed) <= tolerance
 
 
 def computed_metrics(predictions) -> dict:
@@ -159,30 +201,28 @@ def forget_pairs(name: str, root: Path = RESULTS) -> None:
 
 
 def pair(root: Path = RESULTS) -> None:
-    """paired.json for every run: the others on the same split, review by review."""
+    """paired.json for every run: the others on the same split, review by review (runs
+    whose predictions were not kept keep the pairs they have)."""
     recorded = runs(root)
-    frames = {}
-    for name, run in recorded.items():
-        path = root / name / "predictions.csv"
-        if not path.is_file() or file_digest(path).hexdigest() != run["predictions"]["sha256"]:
-            print(f"results: {path} is missing or not the recorded one; {name} not paired",
-                  file=sys.stderr)
-            continue
-        frames[name] = evaluation.read_predictions(path, str(path))
+    frames = {name: frame for name, run in recorded.items()
+              if (frame := predictions_of(root / name, run)) is not None}
     for name, head in frames.items():
         paired_file = root / name / "paired.json"  # pairs whose predictions are absent stay
         comparisons = read(paired_file) if paired_file.is_file() else {}
         for other, base in frames.items():
             if other == name or recorded[other]["split"] != recorded[name]["split"]:
                 continue
-            aligned, why = evaluation.paired(head, base)
-            if aligned is None:
-                raise PipelineError(f"results: {name} and {other} on one split but {why}")
-            comparisons[other] = stats.paired_comparison(
-                head["label"].to_numpy(), aligned["prob_pos"].to_numpy(),
-                head["prob_pos"].to_numpy(),
-            )
+            comparisons[other] = paired(head, base, f"{name} and {other}")
         write_json(paired_file, {k: _rounded(v) for k, v in sorted(comparisons.items())})
+
+
+def paired(head, base, which: str) -> dict:
+    """One run (head) against another (base) on the same test reviews."""
+    aligned, why = evaluation.paired(head, base)
+    if aligned is None:
+        raise PipelineError(f"results: {which} on one split but {why}")
+    return stats.paired_comparison(head["label"].to_numpy(), aligned["prob_pos"].to_numpy(),
+                                   head["prob_pos"].to_numpy())
 
 
 def _rounded(value):
@@ -411,6 +451,12 @@ def inconsistencies(root: Path = RESULTS) -> list[str]:
     stored in the other run's file is its exact mirror (one interval per pair)."""
     recorded = runs(root)
     problems = []
+    frames = {name: frame for name, run in recorded.items()
+              if (frame := predictions_of(root / name, run)) is not None}
+    for name, frame in frames.items():
+        computed, kept = computed_metrics(frame), recorded[name]["metrics"]
+        problems += [f"{name}: {key} {kept.get(key)} but its predictions give {value}"
+                     for key, value in computed.items() if not _agrees(key, kept.get(key), value)]
     for name, run in recorded.items():
         m, n = run["metrics"], run["predictions"]["reviews"]
         if not m["accuracy_ci"]["low"] <= m["accuracy"] <= m["accuracy_ci"]["high"]:
@@ -434,6 +480,10 @@ def inconsistencies(root: Path = RESULTS) -> list[str]:
             }
             problems += [f"{where}: {key} {c[key]} but its counts give {value}"
                          for key, value in expected.items() if c[key] != value]
+            if name in frames and other in frames:
+                again = _rounded(paired(frames[name], frames[other], where))
+                problems += [f"{where}: {key} {c.get(key)} but the predictions give {value}"
+                             for key, value in again.items() if c.get(key) != value]
             mirror = (read(root / other / "paired.json") if (root / other / "paired.json")
                       .is_file() else {}).get(name)
             if mirror is not None and stats.mirrored(mirror) != c:

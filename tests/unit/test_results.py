@@ -78,7 +78,9 @@ def test_runs_on_one_split_are_paired_review_by_review_and_tables_follow(tmp_pat
     assert "GPU shared with `weak`" in generated["runs"]  # its seconds are not clean
 
 
-def test_predictions_that_are_not_the_recorded_ones_are_not_paired(tmp_path, capsys):
+def test_predictions_that_are_not_the_recorded_ones_are_refused(tmp_path):
+    import lzma
+
     labels = np.array([0, 1] * 50)
     metrics = tmp_path / "m.json"
     metrics.write_text(json.dumps(evaluation.test_metrics(labels, np.c_[1 - labels, labels])))
@@ -87,12 +89,16 @@ def test_predictions_that_are_not_the_recorded_ones_are_not_paired(tmp_path, cap
         _record(root, name, "official",
                 _predictions(tmp_path / f"{name}.csv", labels, labels * 0.8 + 0.1), metrics,
                 "nbsvm")
-    shutil.copyfile(tmp_path / "a.csv", root / "b/predictions.csv")
-    with (root / "b/predictions.csv").open("a") as file:
-        file.write("extra,1,0.5\n")
-    results.pair(root)
-    assert "not the recorded one; b not paired" in capsys.readouterr().err
-    assert json.loads((root / "a/paired.json").read_text()) == {}
+    kept = root / "b" / results.PREDICTIONS
+    kept.write_bytes(lzma.compress(lzma.decompress(kept.read_bytes()) + b"extra,1,0.5\n"))
+    with pytest.raises(PipelineError, match="is not the predictions b/run.json names"):
+        results.pair(root)
+
+
+def test_committed_predictions_are_compact_and_recompute_every_kept_number():
+    kept = list((ROOT / "results").glob(f"*/{results.PREDICTIONS}"))
+    assert all(path.stat().st_size < 400_000 for path in kept)
+    assert results.inconsistencies(ROOT / "results") == []  # recomputed from these
 
 
 def test_a_run_name_that_is_not_a_plain_folder_name_is_refused(tmp_path):
@@ -205,7 +211,7 @@ def test_record_never_writes_through_a_link(tmp_path):
     outside.write_text("mine\n")
     root = tmp_path / "results"
     (root / "a").mkdir(parents=True)
-    (root / "a/predictions.csv").symlink_to(outside)
+    (root / "a" / results.PREDICTIONS).symlink_to(outside)
     metrics = tmp_path / "m.json"
     metrics.write_text(json.dumps(evaluation.test_metrics(labels, np.c_[1 - labels, labels])))
     with pytest.raises(PipelineError, match="symbolic link"):

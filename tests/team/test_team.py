@@ -76,13 +76,15 @@ def test_two_peoples_prs_merge_cleanly_update_moves_the_origin_and_main_is_up_to
     team, tmp_path
 ):
     origin, alice, bob = team
+    (alice / "stages/.DS_Store").write_bytes(os.urandom(64))  # an OS's file, untracked
+    (alice / "stages/train.py~").write_bytes(os.urandom(64))  # an editor's backup
     open_pull_request(alice, "dropout", "train.dropout=0.4")
     open_pull_request(bob, "strong-c", "baseline.C=0.5")
     for person in (alice, bob):  # Python wrote bytecode beside the stage scripts
         assert list((person / "stages/__pycache__").glob("*.pyc"))
 
     assert merge_on_the_origin(origin, "dropout", tmp_path).returncode == 0
-    fresh = clone(origin, tmp_path / "fresh-1")
+    fresh = clone(origin, tmp_path / "fresh-1")  # no bytecode, no .DS_Store: the same lock
     assert "up to date" in dvc(fresh, "status").stdout  # nothing to re-run after a merge
 
     before = tip(origin, "strong-c")
@@ -96,12 +98,3 @@ def test_two_peoples_prs_merge_cleanly_update_moves_the_origin_and_main_is_up_to
     fresh = clone(origin, tmp_path / "fresh-2")
     assert "up to date" in dvc(fresh, "status").stdout
     assert stages_run(dvc(fresh, "repro")) == []  # a fresh clone of main re-runs nothing
-
-
-def test_two_clones_that_run_the_same_commit_write_the_same_lock(team):
-    _, alice, bob = team
-    for person in (alice, bob):
-        (person / "stages/.DS_Store").write_bytes(os.urandom(64))  # an OS's file, untracked
-        (person / "stages/train.py~").write_bytes(os.urandom(64))  # an editor's backup
-        dvc(person, "exp", "run", "-S", "baseline.C=0.5")
-    assert (alice / "dvc.lock").read_bytes() == (bob / "dvc.lock").read_bytes()

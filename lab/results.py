@@ -160,21 +160,6 @@ def predictions_of(folder: Path, run: dict):
     return evaluation.read_predictions(io.BytesIO(csv_bytes), str(path))
 
 
-# Metrics of the probabilities' values (not only of right and wrong) were computed by the
-# stage before the predictions were written as float32: they agree to this much.
-FLOAT32_TOLERANCE = {"loss": 1e-4, "roc_auc": 1e-4, "roc_auc_ci": 1e-4}
-
-
-def _agrees(key: str, kept, computed) -> bool:
-    tolerance = FLOAT32_TOLERANCE.get(key)
-    if tolerance is None or kept is None:
-        return kept == computed
-    if isinstance(computed, dict):
-        return isinstance(kept, dict) and set(kept) == set(computed) and all(
-            abs(kept[k] - computed[k]) <= tolerance for k in computed)
-    return isinstance(kept, (int, float)) and abs(kept - computed) <= tolerance
-
-
 def computed_metrics(predictions) -> dict:
     """A run's test metrics with their intervals, from its per-review predictions."""
     labels = predictions["label"].to_numpy().astype(np.int64)
@@ -294,6 +279,8 @@ def headline(root: Path, split: str) -> str:
         versus, seeds_say = "—", "—"
         if reference and name in by_seed[reference]:
             versus = "BiLSTM " + _versus(*by_seed[reference][name])
+        elif reference and name != reference:
+            versus = "not paired: the BiLSTM runs' predictions were not kept"
         verdicts = [stats.verdict(c["change_ci"], p) for b in bilstms if b != name
                     for c, p in [by_seed[b].get(name, (None, None))] if c is not None]
         if verdicts and run["model"] != "bilstm":
@@ -456,13 +443,14 @@ def inconsistencies(root: Path = RESULTS) -> list[str]:
     for name, frame in frames.items():
         computed, kept = computed_metrics(frame), recorded[name]["metrics"]
         problems += [f"{name}: {key} {kept.get(key)} but its predictions give {value}"
-                     for key, value in computed.items() if not _agrees(key, kept.get(key), value)]
+                     for key, value in computed.items() if kept.get(key) != value]
     for name, run in recorded.items():
         m, n = run["metrics"], run["predictions"]["reviews"]
         if not m["accuracy_ci"]["low"] <= m["accuracy"] <= m["accuracy_ci"]["high"]:
             problems.append(f"{name}: accuracy {m['accuracy']} outside its interval")
         if _rounded(round(m["accuracy"] * n) / n) != m["accuracy"]:
             problems.append(f"{name}: accuracy {m['accuracy']} is no whole number of {n} reviews")
+    recomputed: set[tuple[str, str]] = set()
     for name, run in recorded.items():
         paired_file = root / name / "paired.json"
         for other, c in (read(paired_file) if paired_file.is_file() else {}).items():
@@ -480,7 +468,8 @@ def inconsistencies(root: Path = RESULTS) -> list[str]:
             }
             problems += [f"{where}: {key} {c[key]} but its counts give {value}"
                          for key, value in expected.items() if c[key] != value]
-            if name in frames and other in frames:
+            if name in frames and other in frames and (other, name) not in recomputed:
+                recomputed.add((name, other))  # the other copy is checked as its mirror
                 again = _rounded(paired(frames[name], frames[other], where))
                 problems += [f"{where}: {key} {c.get(key)} but the predictions give {value}"
                              for key, value in again.items() if c.get(key) != value]

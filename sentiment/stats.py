@@ -13,6 +13,7 @@ does not depend on the order of the reviews in a file.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 
 import numpy as np
@@ -40,13 +41,24 @@ def count_blocks(
 ) -> Iterator[np.ndarray]:
     """Blocks of (k, n) int32 draw counts, k resamples at a time, together the same
     (resamples, n) matrix whatever the block size (one generator, drawn in row order)."""
+    yield from _count_blocks(n, resamples, seed, cells)
+
+
+@functools.lru_cache(maxsize=2)
+def _count_blocks(n: int, resamples: int, seed: int, cells: int) -> tuple[np.ndarray, ...]:
+    """Drawn once per process for a test set's size: every interval and pair of one test
+    set (a report, the results check) resamples with the same counts, read-only."""
     rng = np.random.default_rng(seed)
     rows = max(1, min(resamples, cells // max(n, 1)))
+    blocks = []
     for start in range(0, resamples, rows):
         k = min(rows, resamples - start)
         draws = rng.integers(0, n, size=(k, n))
         draws += (np.arange(k) * n)[:, None]
-        yield np.bincount(draws.ravel(), minlength=k * n).reshape(k, n).astype(np.int32)
+        block = np.bincount(draws.ravel(), minlength=k * n).reshape(k, n).astype(np.int32)
+        block.flags.writeable = False
+        blocks.append(block)
+    return tuple(blocks)
 
 
 def draw_counts(n: int, resamples: int = RESAMPLES, seed: int = SEED) -> np.ndarray:

@@ -15,9 +15,14 @@ from sentiment.io import PipelineError
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_committed_research_tables_are_what_the_result_files_give(monkeypatch):
+def test_every_committed_number_is_recomputed_and_the_tables_are_what_the_files_give(
+    monkeypatch
+):
+    """Each kept predictions file gives its run's metrics and its pairs exactly, every other
+    number agrees with its counts, and the documents' tables are the files' (one pass: the
+    bootstrap intervals of 20 runs and their pairs take a while)."""
     monkeypatch.chdir(ROOT)
-    results.render(check=True)  # raises when a table in the documents differs
+    results.render(check=True)  # raises on any inconsistency or a table that differs
 
 
 def test_a_number_typed_into_a_generated_table_is_caught(tmp_path, monkeypatch):
@@ -95,10 +100,9 @@ def test_predictions_that_are_not_the_recorded_ones_are_refused(tmp_path):
         results.pair(root)
 
 
-def test_committed_predictions_are_compact_and_recompute_every_kept_number():
+def test_committed_predictions_are_compact():
     kept = list((ROOT / "results").glob(f"*/{results.PREDICTIONS}"))
-    assert all(path.stat().st_size < 400_000 for path in kept)
-    assert results.inconsistencies(ROOT / "results") == []  # recomputed from these
+    assert kept and all(path.stat().st_size < 500_000 for path in kept)  # half a MB at most
 
 
 def test_a_run_name_that_is_not_a_plain_folder_name_is_refused(tmp_path):
@@ -106,13 +110,9 @@ def test_a_run_name_that_is_not_a_plain_folder_name_is_refused(tmp_path):
         results.record("../escape", argparse.Namespace(), tmp_path)
 
 
-def test_every_committed_number_agrees_with_the_counts_it_comes_from():
-    assert results.inconsistencies(ROOT / "results") == []
-
-
 def _edited_copy(tmp_path, run: str, file: str, edit) -> Path:
-    root = tmp_path / "results"
-    shutil.copytree(ROOT / "results", root)
+    root = tmp_path / "results"  # without the predictions: the counts alone catch an edit
+    shutil.copytree(ROOT / "results", root, ignore=shutil.ignore_patterns(results.PREDICTIONS))
     path = root / run / file
     document = json.loads(path.read_text())
     edit(document)

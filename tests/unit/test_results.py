@@ -35,8 +35,8 @@ def test_a_number_typed_into_a_generated_table_is_caught(tmp_path, monkeypatch):
     assert shown in text[start:]
     doc.write_text(text[:start] + text[start:].replace(shown, "99.99", 1), encoding="utf-8")
     with pytest.raises(PipelineError, match="make results"):
-        results.render(check=True, documents=[doc])
-    results.render(check=False, documents=[doc])
+        results.render(check=True, documents=[doc], recompute=False)
+    results.render(check=False, documents=[doc], recompute=False)
     assert doc.read_text(encoding="utf-8") == text
 
 
@@ -173,7 +173,7 @@ def test_a_missing_doubled_or_quoted_marker_is_refused_and_nothing_is_written(
     doc.write_text("# Hand-written\n\nkept\n\n" + broken)
     before = doc.read_text()
     with pytest.raises(PipelineError, match=says):
-        results.render(check=False, documents=[doc])
+        results.render(check=False, documents=[doc], recompute=False)
     assert doc.read_text() == before
 
 

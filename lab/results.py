@@ -185,6 +185,12 @@ def forget_pairs(name: str, root: Path = RESULTS) -> None:
             write_json(paired_file, comparisons)
 
 
+def pairs_of(root: Path, name: str) -> dict:
+    """A run's paired.json (its pairs, this run as head), or {} before `pair` wrote one."""
+    paired_file = root / name / "paired.json"
+    return read(paired_file) if paired_file.is_file() else {}
+
+
 def pair(root: Path = RESULTS) -> None:
     """paired.json for every run: the others on the same split, review by review (runs
     whose predictions were not kept keep the pairs they have)."""
@@ -192,13 +198,13 @@ def pair(root: Path = RESULTS) -> None:
     frames = {name: frame for name, run in recorded.items()
               if (frame := predictions_of(root / name, run)) is not None}
     for name, head in frames.items():
-        paired_file = root / name / "paired.json"  # pairs whose predictions are absent stay
-        comparisons = read(paired_file) if paired_file.is_file() else {}
+        comparisons = pairs_of(root, name)  # pairs whose predictions are absent stay
         for other, base in frames.items():
             if other == name or recorded[other]["split"] != recorded[name]["split"]:
                 continue
             comparisons[other] = paired(head, base, f"{name} and {other}")
-        write_json(paired_file, {k: _rounded(v) for k, v in sorted(comparisons.items())})
+        write_json(root / name / "paired.json",
+                   {k: _rounded(v) for k, v in sorted(comparisons.items())})
 
 
 def paired(head, base, which: str) -> dict:
@@ -246,10 +252,9 @@ def bilstm_comparisons(root: Path, split: str, bilstm: str) -> dict[str, tuple[d
     on_split = [n for n, r in runs(root).items() if r["split"] == split and n != bilstm]
     found = {}
     for name in on_split:
-        paired_file = root / name / "paired.json"
-        paired = read(paired_file) if paired_file.is_file() else {}
-        if bilstm in paired:  # stored with this run as head: seen from the BiLSTM's side
-            found[name] = stats.mirrored(paired[bilstm])
+        stored = pairs_of(root, name)
+        if bilstm in stored:  # stored with this run as head: seen from the BiLSTM's side
+            found[name] = stats.mirrored(stored[bilstm])
     adjusted = stats.holm([c["p_value"] for c in found.values()])
     return {name: (c, p) for (name, c), p in zip(found.items(), adjusted)}
 
@@ -451,9 +456,9 @@ def inconsistencies(root: Path = RESULTS) -> list[str]:
         if _rounded(round(m["accuracy"] * n) / n) != m["accuracy"]:
             problems.append(f"{name}: accuracy {m['accuracy']} is no whole number of {n} reviews")
     recomputed: set[tuple[str, str]] = set()
+    stored = {name: pairs_of(root, name) for name in recorded}  # each file read once
     for name, run in recorded.items():
-        paired_file = root / name / "paired.json"
-        for other, c in (read(paired_file) if paired_file.is_file() else {}).items():
+        for other, c in stored[name].items():
             where = f"{name} vs {other}"
             if other not in recorded:
                 problems.append(f"{where}: no run {other}")
@@ -473,8 +478,7 @@ def inconsistencies(root: Path = RESULTS) -> list[str]:
                 again = _rounded(paired(frames[name], frames[other], where))
                 problems += [f"{where}: {key} {c.get(key)} but the predictions give {value}"
                              for key, value in again.items() if c.get(key) != value]
-            mirror = (read(root / other / "paired.json") if (root / other / "paired.json")
-                      .is_file() else {}).get(name)
+            mirror = stored[other].get(name)
             if mirror is not None and stats.mirrored(mirror) != c:
                 problems.append(f"{where}: not the mirror of {other} vs {name}")
     return problems

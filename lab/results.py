@@ -487,7 +487,7 @@ def inconsistencies(root: Path = RESULTS) -> list[str]:
 def render(check: bool, root: Path = RESULTS, documents: list[Path] = DOCUMENTS,
            recompute: bool = True) -> None:
     """The documents' tables from `root`, after every number there is recomputed
-    (`recompute`; the bootstrap makes that a minute of CPU for the committed runs)."""
+    (`recompute`: about 10 s of CPU for the committed runs, mostly their bootstraps)."""
     problems = inconsistencies(root) if recompute else []
     if problems:
         raise PipelineError(f"{problems[0]} ({len(problems)} problem(s) in {root}/): results "

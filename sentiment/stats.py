@@ -84,16 +84,18 @@ def interval(samples: np.ndarray) -> dict[str, float]:
     return {"low": round(float(low), 6), "high": round(float(high), 6)}
 
 
-def _accuracy(counts: np.ndarray, correct: np.ndarray) -> np.ndarray:
-    return counts @ correct.astype(np.float64) / counts.sum(axis=1)
+def _accuracy(weights: np.ndarray, correct: np.ndarray) -> np.ndarray:
+    return weights @ correct.astype(np.float64) / weights.sum(axis=1)
 
 
-def _f1_macro(counts: np.ndarray, labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+def _f1_macro(weights: np.ndarray, labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """Macro F1 per resample from one product: (tp, fp, fn) of the positive class are
+    (fn, fp, tp)-mirrors of the negative class's, so four cell counts give both."""
+    cells = np.stack([(labels == 1) & (predicted == 1), (labels == 0) & (predicted == 1),
+                      (labels == 1) & (predicted == 0), (labels == 0) & (predicted == 0)], 1)
+    tp1, fp1, fn1, tp0 = (weights @ cells.astype(np.float64)).T
     scores = []
-    for cls in (0, 1):
-        tp = counts @ ((labels == cls) & (predicted == cls)).astype(np.float64)
-        fp = counts @ ((labels != cls) & (predicted == cls)).astype(np.float64)
-        fn = counts @ ((labels == cls) & (predicted != cls)).astype(np.float64)
+    for tp, fp, fn in ((tp0, fn1, fp1), (tp1, fp1, fn1)):
         denominator = 2 * tp + fp + fn
         with np.errstate(invalid="ignore", divide="ignore"):
             scores.append(np.where(denominator > 0, 2 * tp / denominator, 0.0))
@@ -101,18 +103,25 @@ def _f1_macro(counts: np.ndarray, labels: np.ndarray, predicted: np.ndarray) -> 
 
 
 def _roc_auc(counts: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Mann-Whitney AUC per resample; tied scores count one half, as in sklearn."""
-    order = np.argsort(scores, kind="stable")
-    sorted_scores = scores[order]
-    counts = counts[:, order].astype(np.float64)
-    positive = labels[order] == 1
-    starts = np.flatnonzero(np.r_[True, sorted_scores[1:] != sorted_scores[:-1]])
-    pos = np.add.reduceat(counts * positive, starts, axis=1)  # per tie group
-    neg = np.add.reduceat(counts * ~positive, starts, axis=1)
-    below = np.cumsum(neg, axis=1) - neg
-    pairs = pos.sum(axis=1) * neg.sum(axis=1)
+    """Mann-Whitney AUC per resample; tied scores count one half, as in sklearn.
+
+    Each drawn positive counts the drawn negatives below its score twice and those tied
+    with it once: with C the running count of negatives in score order, that is
+    C[below] + C[below or tied]. Integer arithmetic throughout, one division at the end."""
+    negatives = np.flatnonzero(labels != 1)
+    negatives = negatives[np.argsort(scores[negatives], kind="stable")]
+    positives = np.flatnonzero(labels == 1)
+    negative_scores = scores[negatives]
+    running = np.zeros((len(counts), len(negatives) + 1), dtype=np.int64)
+    np.cumsum(counts[:, negatives], axis=1, out=running[:, 1:])
+    below = np.searchsorted(negative_scores, scores[positives], side="left")
+    not_above = np.searchsorted(negative_scores, scores[positives], side="right")
+    drawn_positives = counts[:, positives]
+    twice_wins = np.einsum("ij,ij->i", drawn_positives,
+                           running[:, below] + running[:, not_above], dtype=np.int64)
+    pairs = drawn_positives.sum(axis=1, dtype=np.int64) * running[:, -1]
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(pairs > 0, (pos * (below + neg / 2)).sum(axis=1) / pairs, np.nan)
+        return np.where(pairs > 0, twice_wins / (2 * pairs), np.nan)
 
 
 def metric_intervals(labels: np.ndarray, prob_pos: np.ndarray) -> dict[str, dict[str, float]]:
@@ -122,12 +131,16 @@ def metric_intervals(labels: np.ndarray, prob_pos: np.ndarray) -> dict[str, dict
     order = canonical_order(labels, prob_pos)
     labels, prob_pos = labels[order], prob_pos[order]
     predicted = predicted_labels(prob_pos)
-    n = len(labels)
-    return {
-        "accuracy_ci": interval(bootstrap(n, lambda c: _accuracy(c, predicted == labels))),
-        "f1_macro_ci": interval(bootstrap(n, lambda c: _f1_macro(c, labels, predicted))),
-        "roc_auc_ci": interval(bootstrap(n, lambda c: _roc_auc(c, labels, prob_pos))),
-    }
+
+    def statistics(counts: np.ndarray) -> np.ndarray:
+        weights = counts.astype(np.float64)  # converted once for the two products
+        return np.column_stack([_accuracy(weights, predicted == labels),
+                                _f1_macro(weights, labels, predicted),
+                                _roc_auc(counts, labels, prob_pos)])
+
+    samples = bootstrap(len(labels), statistics)
+    return {f"{name}_ci": interval(samples[:, column])
+            for column, name in enumerate(("accuracy", "f1_macro", "roc_auc"))}
 
 
 def mcnemar_p(base_only: int, head_only: int) -> float:

@@ -20,7 +20,7 @@ def test_every_committed_number_is_recomputed_and_the_tables_are_what_the_files_
 ):
     """Each kept predictions file gives its run's metrics and its pairs exactly, every other
     number agrees with its counts, and the documents' tables are the files' (one pass: the
-    bootstrap intervals of 20 runs and their pairs take a while)."""
+    bootstrap intervals of 20 runs and their pairs take about 10 s)."""
     monkeypatch.chdir(ROOT)
     results.render(check=True)  # raises on any inconsistency or a table that differs
 

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Small enough for 2 CPU cores in about a minute; everything else keeps its default.
 DEMO_PARAMS = {
     "encode": {"max_vocab": 200, "max_seq": 64},
-    "train": {"units": 8, "epochs": 2, "batch_size": 32, "learning_rate": 0.01},
+    "train": {"units": 8, "epochs": 1, "batch_size": 32, "learning_rate": 0.01},
 }
 
 

@@ -73,13 +73,13 @@ def workspace(reproduced, tmp_path) -> Path:
 @pytest.fixture(scope="module")
 def github(reproduced, tmp_path_factory):
     """(origin, the author's machine): `main` reproduced and pushed to both remotes, and
-    branch `pr` (one training epoch instead of three) reproduced and pushed by its author."""
+    branch `pr` (two training epochs instead of one) reproduced and pushed by its author."""
     origin, author = published(reproduced, tmp_path_factory.mktemp("github"))
     run(author, "git", "checkout", "-qb", "pr")
-    set_params(author, "train", epochs=1)
+    set_params(author, "train", epochs=2)
     dvc(author, "repro")
     dvc(author, "push")
-    run(author, "git", "commit", "-qam", "one epoch")
+    run(author, "git", "commit", "-qam", "two epochs")
     run(author, "git", "push", "-q", "origin", "pr")
     return origin, author
 

@@ -56,10 +56,10 @@ def test_base_moving_on_is_not_this_branchs_change_and_a_lock_conflict_does_not_
     assert f"(merge-base `{fork_point[:8]}`)" in comment and "has new results" not in comment
 
     # results-changing: another PR merged into the base retrained; both changed dvc.lock
-    set_params(developer, "train", epochs=3)
+    set_params(developer, "train", dropout=0.1)
     dvc(developer, "repro")
     dvc(developer, "push")
-    run(developer, "git", "commit", "-qam", "main: three epochs")
+    run(developer, "git", "commit", "-qam", "main: another dropout")
     run(developer, "git", "push", "-q", "origin", "moved")
     merge = run(developer, "git", "merge-tree", "--write-tree", "moved", "pr", check=False)
     assert merge.returncode == 1 and "CONFLICT (content): Merge conflict in dvc.lock" in (

@@ -2,6 +2,7 @@
 code, a true conflict resolved by `make update`, a re-run after `dvc push`, and a hostile
 base branch name. Its own module so pytest-xdist runs it beside tests/team/test_review.py."""
 
+import hashlib
 import shutil
 import subprocess
 import sys
@@ -37,6 +38,12 @@ def fork_pr(github, tmp_path, change) -> tuple[Path, dict]:
     trusted = work / "trusted"
     run(tmp_path, "git", "clone", "-q", "-b", "main", str(origin), str(trusted))
     (trusted / ".venv").symlink_to(sys.prefix)  # what the job's cached `make install` made
+    # the step's `make -C trusted install` must find it up to date, or it would reinstall
+    # this package into the running virtualenv from the runner's temporary clone
+    pinned = b"".join((trusted / f).read_bytes() for f in ("requirements/dev.lock",
+                                                          "pyproject.toml"))
+    stamp = Path(sys.prefix) / f".installed-{hashlib.sha256(pinned).hexdigest()[:16]}"
+    assert stamp.exists(), "the virtualenv is older than the lock: run `make install`"
     fork = tmp_path / "fork"
     shutil.copytree(author, fork, symlinks=True)
     switch(fork, "pr")
@@ -219,7 +226,7 @@ def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer,
     )
     assert updated.returncode == 0, updated.stderr
     params = yaml.safe_load((developer / "params.yaml").read_text())["train"]
-    assert (params["dropout"], params["epochs"]) == (0.1, 1)  # both changes kept
+    assert (params["dropout"], params["epochs"]) == (0.1, 2)  # both changes kept
     assert "Data and pipelines are up to date" in dvc(developer, "status").stdout
     code, errors, comment, _ = ci_review(origin, tmp_path / "b", "pr", base="origin/retrained")
     assert code == 0, errors

@@ -3,7 +3,7 @@
 import json
 
 import yaml
-from helpers import dvc, run, stages_run
+from helpers import dvc, stages_run
 
 from sentiment import provenance
 
@@ -68,30 +68,3 @@ def test_every_stage_but_check_params_records_the_values_it_used(reproduced):
         used = json.loads((reproduced / f"data/params_used/{stage}.json").read_text())
         locked = entry["params"]["params.yaml"]
         assert {k: used.get(k, "missing") for k in locked} == locked, stage
-
-
-def test_independent_edits_on_two_branches_merge_without_conflict_and_stay_up_to_date(
-    workspace,
-):
-    from helpers import set_params
-
-    def branch(name, section, **values):
-        run(workspace, "git", "checkout", "-q", "-b", name, "main")
-        dvc(workspace, "checkout", "-q")
-        set_params(workspace, section, **values)
-        dvc(workspace, "repro")
-        run(workspace, "git", "add", "-A")
-        run(workspace, "git", "commit", "-qm", f"{name}: {values}")
-
-    run(workspace, "git", "branch", "-M", "main")
-    branch("dropout", "train", dropout=0.1)
-    branch("regularisation", "baseline", C=1.0)
-    run(workspace, "git", "checkout", "-q", "main")
-    run(workspace, "git", "merge", "-q", "dropout")
-    merged = run(workspace, "git", "merge", "-q", "--no-edit", "regularisation", check=False)
-    assert merged.returncode == 0, merged.stdout + merged.stderr  # no conflict in dvc.lock
-    dvc(workspace, "checkout", "-q")
-    params = yaml.safe_load((workspace / "params.yaml").read_text())
-    assert params["train"]["dropout"] == 0.1 and params["baseline"]["C"] == 1.0
-    assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
-    assert stages_run(dvc(workspace, "repro")) == []

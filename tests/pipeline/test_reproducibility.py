@@ -85,10 +85,10 @@ def test_push_then_fresh_clone_pull_is_up_to_date_and_reruns_nothing(workspace, 
 
     fresh = tmp_path / "fresh"
     run(tmp_path, "git", "clone", "-q", str(workspace), str(fresh))
-    set_params(fresh, "train", learning_rate=0.002)
+    set_params(fresh, "baseline", C=3.0)
     ran = stages_run(dvc(fresh, "repro", "--pull", "--allow-missing"))
-    assert ran == ["check_params", "train", "evaluate"]
-    assert (fresh / "data/encoded/x_train.npy").is_file()  # pulled, not recomputed
+    assert ran == ["check_params", "baseline"]
+    assert (fresh / "data/prepared/train.parquet").is_file()  # pulled, not recomputed
     # --allow-missing leaves what no stale stage needed unpulled; `dvc pull` fetches it (the
     # remote has it: nothing recomputed), and the workspace is then publishable
     dvc(fresh, "pull")
@@ -98,13 +98,13 @@ def test_push_then_fresh_clone_pull_is_up_to_date_and_reruns_nothing(workspace, 
 
 
 def test_exp_run_set_param_shows_in_exp_show_and_diff(workspace):
-    dvc(workspace, "exp", "run", "-S", "train.learning_rate=0.003", "-n", "lr3e-3")
+    dvc(workspace, "exp", "run", "-S", "baseline.C=3.0", "-n", "c3")
     shown = json.loads(dvc(workspace, "exp", "show", "--json").stdout)
     exps = [e for rev in shown for e in (rev.get("experiments") or [])]
     names = {e.get("name") for e in exps}
-    assert "lr3e-3" in names
-    diff = dvc(workspace, "exp", "diff", "HEAD", "lr3e-3").stdout
-    assert "train.learning_rate" in diff and "accuracy" in diff
+    assert "c3" in names
+    diff = dvc(workspace, "exp", "diff", "HEAD", "c3").stdout
+    assert "baseline.C" in diff and "metrics/baseline.json" in diff  # a metric moved
 
 
 def test_exp_run_with_a_mistyped_key_fails(workspace):

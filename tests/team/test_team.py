@@ -78,12 +78,12 @@ def test_two_peoples_prs_merge_cleanly_update_moves_the_origin_and_main_is_up_to
     origin, alice, bob = team
     (alice / "stages/.DS_Store").write_bytes(os.urandom(64))  # an OS's file, untracked
     (alice / "stages/train.py~").write_bytes(os.urandom(64))  # an editor's backup
-    open_pull_request(alice, "dropout", "train.dropout=0.4")
+    open_pull_request(alice, "nbsvm-c", "nbsvm.C=0.5")
     open_pull_request(bob, "strong-c", "baseline.C=0.5")
     for person in (alice, bob):  # Python wrote bytecode beside the stage scripts
         assert list((person / "stages/__pycache__").glob("*.pyc"))
 
-    assert merge_on_the_origin(origin, "dropout", tmp_path).returncode == 0
+    assert merge_on_the_origin(origin, "nbsvm-c", tmp_path).returncode == 0
     fresh = clone(origin, tmp_path / "fresh-1")  # no bytecode, no .DS_Store: the same lock
     assert "up to date" in dvc(fresh, "status").stdout  # nothing to re-run after a merge
 

@@ -24,6 +24,22 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_PARAMS = (ROOT / "params.yaml").read_text(encoding="utf-8")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Refuse to run when `--dist loadgroup` would not keep an `xdist_group` on one worker.
+    pytest-xdist marks a group by a suffix in the node ids; a pytest release that ignores it
+    (9.2: pytest-dev/pytest-xdist#1386) spreads a review module over every worker, which
+    then rebuilds its module-scoped origin each time it comes back to it (minutes of CPU)."""
+    if not config.getoption("loadgroup", default=False):  # set on xdist's workers only
+        return
+    lost = [item.nodeid for item in items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid]
+    if lost:
+        raise pytest.UsageError(
+            f"--dist loadgroup is not grouping {lost[0]} (pytest {pytest.__version__}): "
+            "use the pytest that requirements/dev.lock pins (`make install`)")
+
+
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory) -> tuple[Path, Path]:
     """(dataset folder, vectors folder) of the synthetic sample, made once per session."""

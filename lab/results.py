@@ -26,6 +26,7 @@ import csv
 import hashlib
 import io
 import lzma
+import os
 import re
 from pathlib import Path
 
@@ -113,8 +114,8 @@ def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
         "seed": args.seed,
         "differs_from_notebook": args.differs,
         "command": args.command,
-        "params": params,
-        "inputs": gpu.get("inputs"),
+        "params": portable(params),
+        "inputs": portable(gpu.get("inputs")),
         "environment": gpu.get("environment") or (read(args.environment)
                                                   if args.environment else None),
         "train_seconds": gpu.get("train_seconds"),
@@ -131,6 +132,16 @@ def record(name: str, args: argparse.Namespace, root: Path = RESULTS) -> Path:
             writer.writerows(gpu["curve"])
     forget_pairs(name, root)
     return folder
+
+
+def portable(value):
+    """Params as another clone can use them: an absolute path (a local dataset or vectors
+    folder) is recorded relative to the repository, as the README's `../shared/…` paths."""
+    if isinstance(value, dict):
+        return {key: portable(item) for key, item in value.items()}
+    if isinstance(value, str) and os.path.isabs(value):
+        return os.path.relpath(value)
+    return value
 
 
 PREDICTIONS = "predictions.csv.xz"

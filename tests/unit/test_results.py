@@ -218,3 +218,13 @@ def test_record_never_writes_through_a_link(tmp_path):
         _record(root, "a", "official", _predictions(tmp_path / "p.csv", labels, labels * 1.0),
                 metrics, "nbsvm")
     assert outside.read_text() == "mine\n"
+
+
+def test_a_local_source_is_recorded_relative_to_the_repository(tmp_path, monkeypatch):
+    repository, shared = tmp_path / "work/repo", tmp_path / "work/shared/imdb"
+    repository.mkdir(parents=True)
+    monkeypatch.chdir(repository)
+    params = {"prepare": {"dataset": str(shared), "split": "official"}, "C": 1.0}
+    assert results.portable(params) == {
+        "prepare": {"dataset": "../shared/imdb", "split": "official"}, "C": 1.0}
+    assert results.portable("stanfordnlp/imdb") == "stanfordnlp/imdb"  # a Hub id stays

@@ -228,3 +228,17 @@ def test_a_local_source_is_recorded_relative_to_the_repository(tmp_path, monkeyp
     assert results.portable(params) == {
         "prepare": {"dataset": "../shared/imdb", "split": "official"}, "C": 1.0}
     assert results.portable("stanfordnlp/imdb") == "stanfordnlp/imdb"  # a Hub id stays
+
+
+def test_every_committed_run_names_its_sources_relative_to_the_repository(monkeypatch):
+    monkeypatch.chdir(ROOT)
+
+    def strings(value):
+        if isinstance(value, dict):
+            return [s for item in value.values() for s in strings(item)]
+        return [value] if isinstance(value, str) else []
+
+    for name, run in results.runs().items():
+        named = strings({"params": run["params"], "inputs": run.get("inputs")})
+        assert not [s for s in named if s.startswith("/")], name
+        assert run["command"].startswith(("dvc ", "python ")), name  # a command, not prose

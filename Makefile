@@ -17,7 +17,7 @@ STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml 2>/dev/null | sha
 export PATH := $(BIN):$(PATH)
 
 .DEFAULT_GOAL := help
-.PHONY: help install lock repro cpu test demo lint report review sweep experiments \
+.PHONY: help install lock repro cpu test test-unit demo lint report review sweep experiments \
 	job collect bench models publish update results runs
 
 help: ## list the targets
@@ -74,6 +74,9 @@ TEST_JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
 test: install ## the test suite, in parallel (what CI runs)
 	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself
 	python -m pytest -n $(TEST_JOBS) --dist loadgroup
+
+test-unit: install ## the unit tests alone (about a minute): the inner loop, never instead of `make test`
+	python -m pytest -n $(TEST_JOBS) --dist loadgroup tests/unit
 
 results: install ## the research tables in docs/research.md and README.md, from results/
 	python -m lab.results pair

@@ -225,38 +225,41 @@ def train(
     with _live(live_dir, resume=start > 0) as live:
         if live is not None:
             live.step = start
+        saved = start  # epochs a checkpoint holds: where a stopped run resumes
         for epoch in range(start, epochs):
-            print(f"train: epoch {epoch + 1} of {epochs}", flush=True)  # Keras counts per fit
-            keras.utils.set_random_seed(epoch_seed(r.seed, epoch))
-            _fit_one_epoch(net, x, targets, epoch, r.batch_size, r.validation_split, [
-                stop_on_non_finite_loss(),
-                *_epoch_callbacks(live, lr_schedule, plateau, curve),
-                *extra_callbacks,
-            ], resumable=bool(checkpoint_dir))
-            if checkpoint_dir and epoch + 1 < epochs:
-                arrays = [np.asarray(v.numpy()) for v in state]
-                done = epoch + 1
-                checkpoint.save(checkpoint_dir, checkpoint_key, done, arrays, plateau, live_dir)
+            try:
+                print(f"train: epoch {epoch + 1} of {epochs}", flush=True)  # Keras counts per fit
+                keras.utils.set_random_seed(epoch_seed(r.seed, epoch))
+                _fit_one_epoch(net, x, targets, epoch, r.batch_size, r.validation_split, [
+                    stop_on_non_finite_loss(),
+                    *_epoch_callbacks(live, lr_schedule, plateau, curve),
+                    *extra_callbacks,
+                ])
+                if checkpoint_dir and epoch + 1 < epochs:
+                    arrays = [np.asarray(v.numpy()) for v in state]
+                    checkpoint.save(checkpoint_dir, checkpoint_key, epoch + 1, arrays, plateau,
+                                    live_dir)
+                    saved = epoch + 1
+            except (KeyboardInterrupt, SystemExit):  # Ctrl-C, SIGTERM: in fit or between epochs
+                where = (f"the next run resumes after epoch {saved}" if checkpoint_dir and saved
+                         else "the next run starts afresh")
+                print(f"\ntrain: stopped during epoch {epoch + 1}: {where}", file=sys.stderr,
+                      flush=True)
+                raise
     return net
 
 
 
 def _fit_one_epoch(net, x, targets, epoch: int, batch_size: int, validation_split: float,
-                   callbacks: list, resumable: bool) -> None:
-    """One epoch; a stop (Ctrl-C, SIGTERM) during it says where the run can resume."""
-    try:
-        net.fit(
-            x,
-            targets,
-            initial_epoch=epoch,
-            epochs=epoch + 1,
-            batch_size=batch_size,
-            validation_split=validation_split,
-            callbacks=callbacks,
-            verbose=1 if sys.stdout.isatty() else 2,  # a bar on a terminal, a line in logs
-        )
-    except (KeyboardInterrupt, SystemExit):
-        where = (f"the next run resumes after epoch {epoch}" if resumable and epoch
-                 else "the next run starts afresh")
-        print(f"\ntrain: stopped during epoch {epoch + 1}: {where}", file=sys.stderr, flush=True)
-        raise
+                   callbacks: list) -> None:
+    """One epoch as one `fit` call, seeded by the caller, so a resumed run is equal."""
+    net.fit(
+        x,
+        targets,
+        initial_epoch=epoch,
+        epochs=epoch + 1,
+        batch_size=batch_size,
+        validation_split=validation_split,
+        callbacks=callbacks,
+        verbose=1 if sys.stdout.isatty() else 2,  # a bar on a terminal, a line in logs
+    )

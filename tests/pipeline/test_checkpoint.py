@@ -80,6 +80,23 @@ def test_a_run_killed_after_epoch_1_of_3_resumes_and_ends_identical(data, tmp_pa
         assert len(tsv.read_text().splitlines()) == 1 + RECIPE.epochs  # one row an epoch
 
 
+def test_a_stop_between_epochs_says_the_epoch_the_next_run_resumes_after(
+    data, tmp_path, capsys, monkeypatch
+):
+    real_save = checkpoint.save
+
+    def stop_at_the_second_save(*args, **kwargs):
+        if args[2] == 2:  # epoch 2 trained, its checkpoint not yet written: Ctrl-C
+            raise KeyboardInterrupt
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(checkpoint, "save", stop_at_the_second_save)
+    with pytest.raises(KeyboardInterrupt):
+        trained(data, tmp_path)
+    said = capsys.readouterr().err
+    assert "train: stopped during epoch 2: the next run resumes after epoch 1" in said
+
+
 def test_a_checkpoint_for_other_params_is_neither_used_nor_touched(data, tmp_path, capsys):
     with pytest.raises(Killed):
         trained(data, tmp_path, key="old", extra_callbacks=[kill_before_epoch(2)])

@@ -66,13 +66,14 @@ cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the 
 	$(MAKE) sweep SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) $(SOURCES) \
 		-S prepare.split=random,official $(ARGS)"
 
-# One pytest-xdist worker per core plus one: the tests wait on subprocesses often enough
-# that a third worker keeps 2 cores busy (measured: docs/benchmarks.md). Tests go to
+# One pytest-xdist worker per core: on 2 cores a third worker (measured before the review
+# groups held together) now only adds contention: 1,065 s of CPU and 572 s against 937 s and
+# 528 s with two (docs/benchmarks.md). Tests go to
 # whichever worker is free (--dist loadgroup), but a module marked with an xdist_group (the
 # review modules, whose module-scoped origin is costly) stays on one worker: pytest 9.2
 # silently broke that (pytest-xdist#1386), so the lock pins 9.1 and tests/conftest.py
 # refuses to run when a group is split.
-TEST_JOBS ?= $(shell echo $$(( $$(nproc) + 1 )))
+TEST_JOBS ?= $(shell nproc)
 test: install ## the test suite, in parallel (what CI runs)
 	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself
 	python -m pytest -n $(TEST_JOBS) --dist loadgroup

@@ -86,16 +86,23 @@ def workspace(reproduced, tmp_path) -> Path:
     return copy
 
 
+# What branch `pr` of the `github` fixture changes: (section, {key: value}). A module that
+# reviews no BiLSTM change sets its own PR_CHANGE (a linear model's: no TensorFlow).
+PR_CHANGE = ("train", {"epochs": 2})
+
+
 @pytest.fixture(scope="module")
-def github(reproduced, tmp_path_factory):
+def github(request, reproduced, tmp_path_factory):
     """(origin, the author's machine): `main` reproduced and pushed to both remotes, and
-    branch `pr` (two training epochs instead of one) reproduced and pushed by its author."""
+    branch `pr` (the module's PR_CHANGE, else two training epochs instead of one)
+    reproduced and pushed by its author."""
+    section, values = getattr(request.module, "PR_CHANGE", PR_CHANGE)
     origin, author = published(reproduced, tmp_path_factory.mktemp("github"))
     run(author, "git", "checkout", "-qb", "pr")
-    set_params(author, "train", epochs=2)
+    set_params(author, section, **values)
     dvc(author, "repro")
     dvc(author, "push")
-    run(author, "git", "commit", "-qam", "two epochs")
+    run(author, "git", "commit", "-qam", f"the PR: {section} {values}")
     run(author, "git", "push", "-q", "origin", "pr")
     return origin, author
 

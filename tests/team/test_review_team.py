@@ -16,6 +16,8 @@ from lab.review import MARKER
 
 # one worker builds this module's `github` fixture (module-scoped) and runs all its tests
 pytestmark = pytest.mark.xdist_group("review-team")
+# the PR under review changes a linear model (the review of a BiLSTM change: test_review.py)
+PR_CHANGE = ("nbsvm", {"C": 0.5})
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / ".github/workflows"
 
@@ -80,7 +82,7 @@ def test_a_forks_pr_is_reviewed_by_the_workflows_own_step_running_nothing_of_the
     assert result.returncode == 0, result.stderr[-2000:]
     assert not planted.exists()  # neither the fork's package nor its configobj.py ran
     comment = (work / "head/review/comment.md").read_text()
-    assert comment.startswith(MARKER) and "| bilstm |" in comment  # pulled via trusted config
+    assert comment.startswith(MARKER) and "| nbsvm |" in comment  # pulled via trusted config
     assert run(work / "head", "git", "rev-parse", "HEAD").stdout.strip() == sha(
         tmp_path / "fork", "HEAD")
 
@@ -201,16 +203,28 @@ def test_a_forks_stale_results_name_the_maintainers_steps_not_the_authors(github
     assert "the review runs again on that push" not in comment  # the author's own path
 
 
-def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer, tmp_path):
+def test_a_base_that_re_ran_the_prs_stage_is_named_and_make_update_resolves_the_conflict(
+    github, developer, tmp_path
+):
     origin, _ = github
+    fork_point = sha(developer, "main")
+    # another PR merged into the base re-ran the stage this PR changes: both changed its
+    # lines of dvc.lock, so GitHub makes no merge ref (and runs no pull_request workflow)
     switch(developer, "-b", "retrained", "main")
-    set_params(developer, "train", dropout=0.1)  # the same stage as the PR's epochs
+    set_params(developer, "nbsvm", min_df=2)  # params.yaml merges: not the next line
     dvc(developer, "repro")
     dvc(developer, "push", "--run-cache")
-    run(developer, "git", "commit", "-qam", "main: another dropout")
+    run(developer, "git", "commit", "-qam", "main: another min_df")
     run(developer, "git", "push", "-q", "origin", "retrained")
+    merge = run(developer, "git", "merge-tree", "--write-tree", "retrained", "pr", check=False)
+    assert merge.returncode == 1
+    assert "CONFLICT (content): Merge conflict in dvc.lock" in merge.stdout
     code, errors, comment, _ = ci_review(origin, tmp_path / "a", "pr", base="origin/retrained")
-    assert code == 0, errors
+    assert code == 0, errors  # the review still compares with the merge-base
+    assert f"(merge-base `{fork_point[:8]}`)" in comment
+    (moved_on,) = [line for line in comment.splitlines() if "has new results" in line]
+    assert moved_on.startswith("> `origin/retrained` has new results since this branch forked")
+    assert "`metrics/nbsvm.json`" in moved_on and fork_point[:8] in moved_on
     (status,) = [line for line in comment.splitlines() if "conflicts with" in line]
     assert "**This branch conflicts with `retrained`**" in status and "`dvc.lock`" in status
     assert "`make update BASE=origin/retrained`" in status
@@ -222,8 +236,8 @@ def test_a_true_conflict_is_named_and_make_update_resolves_it(github, developer,
         cwd=developer, capture_output=True, text=True, env=tool_env(),  # as `make update`
     )
     assert updated.returncode == 0, updated.stderr
-    params = yaml.safe_load((developer / "params.yaml").read_text())["train"]
-    assert (params["dropout"], params["epochs"]) == (0.1, 2)  # both changes kept
+    params = yaml.safe_load((developer / "params.yaml").read_text())["nbsvm"]
+    assert (params["min_df"], params["C"]) == (2, 0.5)  # both changes kept
     assert "Data and pipelines are up to date" in dvc(developer, "status").stdout
     code, errors, comment, _ = ci_review(origin, tmp_path / "b", "pr", base="origin/retrained")
     assert code == 0, errors

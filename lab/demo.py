@@ -23,8 +23,8 @@ from sentiment import pipeline
 ROOT = Path(__file__).resolve().parent.parent
 # Small enough for 2 CPU cores in about a minute; everything else keeps its default.
 DEMO_PARAMS = {
-    "encode": {"max_vocab": 200, "max_seq": 64},
-    "train": {"units": 8, "epochs": 1, "batch_size": 32, "learning_rate": 0.01},
+    "encode": {"max_vocab": 200, "max_seq": 32},
+    "train": {"units": 8, "epochs": 1, "batch_size": 64, "learning_rate": 0.01},
 }
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import yaml
 from helpers import dvc, set_params, stage_script, stages_run
 
-from lab.demo import tool_env
+from lab.demo import DEMO_PARAMS, tool_env
 
 
 def snapshot(workspace):
@@ -86,7 +86,7 @@ def test_truncated_array_names_the_stage_to_rerun_and_repro_recovers(workspace):
     repro = dvc(workspace, "repro").stdout
     assert "Stage 'encode' is cached - skipping run, checking out outputs" in repro
     train_reviews = json.loads((workspace / "metrics/data.json").read_text())["reviews"]["train"]
-    assert np.load(x_train).shape == (train_reviews, 64)  # max_seq 64 in the sample's params
+    assert np.load(x_train).shape == (train_reviews, DEMO_PARAMS["encode"]["max_seq"])
     assert "up to date" in dvc(workspace, "status").stdout
 
 
@@ -173,12 +173,12 @@ def test_the_dvc_cache_on_another_filesystem_with_symlinks_is_the_big_disk_layou
         shutil.copytree(workspace / ".dvc/cache", elsewhere / "cache", dirs_exist_ok=True)
         dvc(workspace, "checkout", "--relink")
         assert (workspace / "data/encoded/x_train.npy").is_symlink()
-        set_params(workspace, "encode", max_seq=32)
+        set_params(workspace, "encode", max_seq=24)
         ran = stages_run(dvc(workspace, "repro", "encode"))  # what follows is any stage's
         assert ran == ["check_params", "encode"]
         x_train = workspace / "data/encoded/x_train.npy"
         assert x_train.is_symlink() and Path(os.readlink(x_train)).is_relative_to(elsewhere)
-        assert np.load(x_train).shape[1] == 32
+        assert np.load(x_train).shape[1] == 24
         assert "encode:" not in dvc(workspace, "status", "encode").stdout
     finally:
         shutil.rmtree(elsewhere)

@@ -10,7 +10,7 @@ import pytest
 from helpers import DATA_OUTPUTS, digests, dvc, set_params, stages_run
 from helpers import stage_script as run_stage_script
 
-from lab.demo import tool_env
+from lab.demo import DEMO_PARAMS, tool_env
 from sentiment import pipeline
 
 ENCODE_OUTPUTS = [n for n in DATA_OUTPUTS if n.startswith(("data/encoded/", "models/"))]
@@ -115,7 +115,7 @@ def empty_every_review(workspace):
 def save_a_lambda_model(workspace):
     import keras
 
-    inputs = keras.Input((64,))
+    inputs = keras.Input((DEMO_PARAMS["encode"]["max_seq"],))
     model = keras.Model(inputs, keras.layers.Lambda(lambda t: t[:, :2])(inputs))
     target = workspace / "models/model.keras"
     target.chmod(0o644)

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from lab.demo import tool_env
+from lab.demo import DEMO_PARAMS, tool_env
 from sentiment import model, predict
 from sentiment.predict import EMPTY
 
@@ -135,7 +135,8 @@ def edit_json(path, **changes):
     "file, changes, message",
     [
         ("encoding.json", {"padding": "middle"}, "is not an encoding written by encode"),
-        ("encoding.json", {"max_seq": 99}, "expects input (None, 64) but encoding.json says 99"),
+        ("encoding.json", {"max_seq": 99},
+         f"expects input (None, {DEMO_PARAMS['encode']['max_seq']}) but encoding.json says 99"),
         ("vocab.json", {"max_vocab": 5000}, "embedding has 200 rows"),
     ],
 )

@@ -1,7 +1,9 @@
-"""A killed training run resumes at its next epoch and ends where an uninterrupted one does."""
+"""A killed training run resumes at its next epoch and ends where an uninterrupted one does:
+in one process, under `dvc repro`, and in a two-GPU sweep stopped and started again."""
 
 import io
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import dvc, stages_run, tiny_recipe
+from helpers import dvc, make, stages_run, table_row, tiny_recipe
 
 from lab import sweep
 from lab.demo import tool_env
@@ -201,8 +203,6 @@ def test_a_checkpoint_that_git_tracks_is_never_resumed_from(tmp_path, monkeypatc
 
 
 def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(workspace):
-    import os
-
     from helpers import set_params
 
     set_params(workspace, "train", epochs=3)  # train is stale: the next `dvc repro` runs it
@@ -235,20 +235,36 @@ def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(wo
     assert (workspace / "data/predictions/bilstm.csv").read_bytes() == after_resume
 
 
-def test_a_stopped_two_worker_sweep_started_again_resumes_both_runs(workspace, tmp_path,
-                                                                     monkeypatch):
+def recorded_devices(workspace):
+    """train.seed -> the CUDA_VISIBLE_DEVICES each finished experiment trained with."""
+    from dvc import api as dvc_api
+
+    found = {}
+    for row in dvc_api.exp_show(repo=str(workspace)):
+        if row["typ"] == "baseline" or row.get("State") != "Success":
+            continue
+        train = dvc_api.read("metrics/train.json", repo=str(workspace), rev=row["rev"])
+        found[row["train.seed"]] = json.loads(train)["cuda_visible_devices"]
+    return found
+
+
+def test_a_two_gpu_sweep_stopped_and_started_again_resumes_both_runs_and_groups_them(
+    workspace, tmp_path, monkeypatch
+):
     monkeypatch.chdir(workspace)  # sweep.queue_status() asks DVC here
     shared = tmp_path / "checkpoints"  # a folder both workers use, as a bucket mount
     env = {**tool_env(), "SENTIMENT_CHECKPOINTS": str(shared)}
-    command = [sys.executable, "-m", "lab.sweep", "--seeds", "1 2", "--",
-               "-S", "train.epochs=6"]
+    # the sample lives in a git-ignored folder given by a relative path, as the README's
+    # ../shared paths are: the queued copies under .dvc/tmp/exps/ do not have it
+    command = ["make", "-s", "sweep", "GPUS=0 1", "SEEDS=1 2", "ARGS=-S train.epochs=6",
+               f"VENV={sys.prefix}", "STAMP="]
     first = subprocess.Popen(command, cwd=workspace, env=env, start_new_session=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 300
     while len(list(shared.glob("train/*/epoch-*"))) < 2 and time.monotonic() < deadline:
         assert first.poll() is None, first.stdout.read()
         time.sleep(0.2)
-    first.send_signal(signal.SIGTERM)  # as Ctrl-C
+    os.killpg(first.pid, signal.SIGTERM)  # as Ctrl-C: make and the sweep it runs
     assert "sweep: stopped" in first.communicate(timeout=120)[0]
     assert len({path.parent for path in shared.glob("train/*/epoch-*")}) == 2  # both kept
     stopped = [name for name, state in sweep.queue_status().items() if state == "Failed"]
@@ -259,13 +275,31 @@ def test_a_stopped_two_worker_sweep_started_again_resumes_both_runs(workspace, t
 
     again = subprocess.run(command, cwd=workspace, env=env, capture_output=True, text=True)
     assert again.returncode == 0, again.stderr[-2000:]
+    assert "2 experiments on 2 workers" in again.stdout
     resumed = [name for name, state in sweep.queue_status().items() if state == "Success"]
     assert len(resumed) == 2
     for name in resumed:
         log = dvc(workspace, "queue", "logs", name).stdout
         assert "train: resuming from the checkpoint after epoch" in log
     assert not list(shared.glob("train/*/epoch-*"))  # each finished run removed its own
+    assert sorted(recorded_devices(workspace).values()) == ["0", "1"]  # a GPU each
 
+    # a variant of a linear model's param: its BiLSTM is seed 1's, from the run-cache
+    variant = dvc(workspace, "exp", "run", "-S", "train.epochs=6", "-S", "train.seed=1",
+                  "-S", "baseline.C=2")
+    assert "Stage 'train' is cached" in variant.stdout
+    text = make(workspace, "experiments").stdout
+    reference = table_row(text, "most common settings")  # C 4: 2 runs of 3
+    assert reference[1] == "2 (1, 2)" and reference[-1] == "reference"
+    accuracies = [float(x) for x in reference[3].split("–")]
+    mean, std = (float(x) for x in reference[2].split(" ± "))
+    assert accuracies[0] <= mean <= accuracies[1]
+    assert np.isclose(std, np.std(accuracies, ddof=1), atol=0.011)
+    row = table_row(text, "baseline.C=2")
+    assert row[1] == "1 (1)"
+    assert "McNemar p" in row[-1] and row[-1].endswith(
+        ("**better**", "**worse**", "**within noise**")
+    )
 
 
 @pytest.mark.parametrize("link_at", [".checkpoints", ".checkpoints/train", ".checkpoints/train/k"])

@@ -11,6 +11,12 @@ import pytest
 from filelock import FileLock
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# One op thread per TensorFlow process, in the workers and every stage they start: with one
+# xdist worker per core, a process's second thread only fights the other worker's for a
+# core, and a step waits for its slowest thread (an in-process training took 70 s instead
+# of 12 s beside a sweep). The stages honour TF_NUM_* as a sweep worker's (devices.py).
+os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 os.environ["HF_HUB_OFFLINE"] = "1"  # tests never reach the Hub; the error path is tested offline
 
 from helpers import dvc, published, run, set_params  # noqa: E402, F401

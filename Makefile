@@ -76,7 +76,7 @@ cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the 
 TEST_JOBS ?= $(shell nproc)
 test: install ## the test suite, in parallel (what CI runs)
 	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself
-	python -m pytest -n $(TEST_JOBS) --dist loadgroup
+	python -m pytest -n $(TEST_JOBS) --dist loadgroup --no-loadscope-reorder
 
 test-unit: install ## the unit tests alone (about a minute): the inner loop, never instead of `make test`
 	python -m pytest -n $(TEST_JOBS) --dist loadgroup tests/unit

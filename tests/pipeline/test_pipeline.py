@@ -5,7 +5,7 @@ import re
 
 import pandas as pd
 import yaml
-from helpers import dvc, run, set_params, stages_run
+from helpers import dvc, run, set_params, stage_script, stages_run
 
 from sentiment import pipeline, text
 
@@ -55,6 +55,13 @@ def test_metrics_show_lists_the_bilstm_and_the_baseline(reproduced):
     assert files["metrics/baseline.json"]["data"]["accuracy"] > 0.5
     embed = files["metrics/embed.json"]["data"]
     assert embed["coverage"] > 0.5 and 0.5 < embed["token_coverage"] <= 1
+
+
+def test_a_stage_prints_its_result_without_tensorflow_start_up_noise(workspace):
+    result = stage_script(workspace, "evaluate")
+    assert result.returncode == 0
+    assert result.stdout.startswith("evaluate: accuracy ")
+    assert "I0000" not in result.stderr and "E0000" not in result.stderr, result.stderr
 
 
 def test_learning_rate_change_reruns_exactly_train_and_evaluate(workspace):

@@ -225,7 +225,7 @@ def test_a_document_a_test_reads_or_a_generated_block_is_not_docs_only(tmp_path)
         "README.md": "intro\n",
         "docs/research.md": "<!-- results:headline -->\n| a | 90.0 |\n<!-- /results -->\n",
         "docs/free.md": "prose\n",
-        "tests/unit/test_readme.py": 'README = "README.md"\n',
+        "tests/pipeline/test_readme.py": 'README = "README.md"\n',
     })
     gate = [str(WORKFLOWS.parent.parent / ".ci/changed-code"), "main"]
 

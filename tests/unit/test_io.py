@@ -151,24 +151,6 @@ def test_native_start_up_noise_is_dropped_and_every_other_line_kept():
     ]
 
 
-def test_a_stage_prints_its_result_without_tensorflow_start_up_noise(workspace):
-    import subprocess
-    import sys
-
-    from lab.demo import tool_env
-
-    result = subprocess.run(
-        [sys.executable, "-m", "stages.evaluate"],
-        cwd=workspace,
-        env=tool_env(),
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0
-    assert result.stdout.startswith("evaluate: accuracy ")
-    assert "I0000" not in result.stderr and "E0000" not in result.stderr, result.stderr
-
-
 JSON_ATTACKS = [
     ("1" * 5000, "Exceeds the limit"),  # an integer of 5,000 digits
     ("[" * 100_000 + "]" * 100_000, "nested too deeply"),

@@ -202,8 +202,24 @@ def test_a_checkpoint_that_git_tracks_is_never_resumed_from(tmp_path, monkeypatc
     assert epoch.exists()  # a branch's files are not ours to delete
 
 
-def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(workspace):
-    from helpers import set_params
+def locked_hashes(workspace) -> dict:
+    """Every output's hash in dvc.lock but the ones holding wall times."""
+    import yaml
+
+    stages = yaml.safe_load((workspace / "dvc.lock").read_text())["stages"]
+    return {out["path"]: out.get("md5") for stage in stages.values()
+            for out in stage.get("outs", [])
+            if out["path"] not in ("metrics/train.json", "models/live")}
+
+
+TRAINED = ["models/model.keras", "models/fingerprint.json", "metrics/plots/training.csv",
+           "metrics/evaluate.json", "data/predictions/bilstm.csv"]
+
+
+def test_dvc_repro_killed_mid_training_resumes_and_ends_as_a_straight_run_on_other_threads(
+    workspace, monkeypatch
+):
+    from helpers import digests, set_params
 
     set_params(workspace, "train", epochs=3)  # train is stale: the next `dvc repro` runs it
     states = workspace / ".checkpoints/train"
@@ -228,11 +244,20 @@ def test_dvc_repro_killed_mid_training_resumes_and_gives_the_same_predictions(wo
     assert f"resuming from the checkpoint after epoch {done} of 3" in resumed.stdout
     assert list(states.iterdir()) == []  # a finished run leaves no checkpoint behind
     assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
-    after_resume = (workspace / "data/predictions/bilstm.csv").read_bytes()
+    after_resume, lock = digests(workspace, TRAINED), locked_hashes(workspace)
+    threads = json.loads((workspace / "metrics/train.json").read_text())["threads"]
 
-    straight = dvc(workspace, "repro", "-f", "-s", "train", "evaluate")  # never interrupted
+    # never interrupted, and with other op threads (as a sweep worker sets them): neither a
+    # resume nor the threads change the arithmetic; Keras' save time is taken out of the file
+    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "1")
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
+    straight = dvc(workspace, "repro", "-f", "-s", "train", "evaluate")
     assert "resuming" not in straight.stdout
-    assert (workspace / "data/predictions/bilstm.csv").read_bytes() == after_resume
+    other = json.loads((workspace / "metrics/train.json").read_text())["threads"]
+    assert other == {"inter_op": "1", "intra_op": "3"} != threads
+    assert digests(workspace, TRAINED) == after_resume
+    # (only metrics/train.json and models/live change: they hold each epoch's wall seconds)
+    assert locked_hashes(workspace) == lock
 
 
 def recorded_devices(workspace):

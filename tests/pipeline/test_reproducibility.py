@@ -1,4 +1,5 @@
-"""Same inputs, same bytes; artifacts round-trip through a remote; experiments and reports."""
+"""Same inputs, same bytes (a trained model's: tests/pipeline/test_checkpoint.py); artifacts
+round-trip through a remote; experiments and reports."""
 
 import json
 import sys
@@ -12,39 +13,6 @@ def test_prepare_encode_embed_rewrite_identical_bytes(workspace):
     assert ran == ["prepare", "encode", "embed"]
     assert digests(workspace, DATA_OUTPUTS) == before
     assert "up to date" in dvc(workspace, "status").stdout
-
-
-def locked_hashes(workspace) -> dict:
-    """Every output's hash in dvc.lock but the ones holding wall times."""
-    import yaml
-
-    stages = yaml.safe_load((workspace / "dvc.lock").read_text())["stages"]
-    return {out["path"]: out.get("md5") for stage in stages.values()
-            for out in stage.get("outs", [])
-            if out["path"] not in ("metrics/train.json", "models/live")}
-
-
-def test_training_twice_on_the_cpu_gives_identical_metrics_and_model_bytes(
-    workspace, monkeypatch
-):
-    before = (workspace / "metrics/evaluate.json").read_bytes()
-    curve = (workspace / "metrics/plots/training.csv").read_bytes()
-    saved = digests(workspace, ["models/model.keras", "models/fingerprint.json"])
-    lock = locked_hashes(workspace)
-    first = json.loads((workspace / "metrics/train.json").read_text())["threads"]
-    # the second run with other op threads (as a sweep worker sets them): threads change
-    # the speed, never the arithmetic
-    monkeypatch.setenv("TF_NUM_INTEROP_THREADS", "1")
-    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "3")
-    dvc(workspace, "repro", "-f", "-s", "train", "evaluate")
-    second = json.loads((workspace / "metrics/train.json").read_text())["threads"]
-    assert second == {"inter_op": "1", "intra_op": "3"} != first
-    assert (workspace / "metrics/evaluate.json").read_bytes() == before
-    assert (workspace / "metrics/plots/training.csv").read_bytes() == curve
-    # Keras' save time is taken out of the file: same weights, same bytes, same dvc.lock
-    assert digests(workspace, ["models/model.keras", "models/fingerprint.json"]) == saved
-    # (only metrics/train.json and models/live change: they hold each epoch's wall seconds)
-    assert locked_hashes(workspace) == lock
 
 
 def test_going_back_to_a_setting_restores_embed_and_evaluate_from_the_run_cache(workspace):

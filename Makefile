@@ -66,13 +66,12 @@ cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the 
 	$(MAKE) sweep SEEDS="$(SEEDS)" ARGS="$(CPU_PRESET) $(SOURCES) \
 		-S prepare.split=random,official $(ARGS)"
 
-# One pytest-xdist worker per core: on 2 cores a third worker (measured before the review
-# groups held together) now only adds contention: 1,065 s of CPU and 572 s against 937 s and
-# 528 s with two (docs/benchmarks.md). Tests go to
-# whichever worker is free (--dist loadgroup), but a module marked with an xdist_group (the
-# review modules, whose module-scoped origin is costly) stays on one worker: pytest 9.2
-# silently broke that (pytest-xdist#1386), so the lock pins 9.1 and tests/conftest.py
-# refuses to run when a group is split.
+# One pytest-xdist worker per core (and one TensorFlow op thread per process: conftest.py):
+# on 2 cores a third worker only adds contention (in-tree, 2026-12-06: 475 s against 432 s).
+# Tests go to whichever worker is free, in testpaths' order (--no-loadscope-reorder), but a
+# module marked with an xdist_group (the review modules, whose module-scoped origin is
+# costly) stays on one worker (--dist loadgroup): pytest 9.2 silently broke that
+# (pytest-xdist#1386), so the lock pins 9.1 and tests/conftest.py refuses a split group.
 TEST_JOBS ?= $(shell nproc)
 test: install ## the test suite, in parallel (what CI runs)
 	$(MAKE) -s install EXTRAS=cluster  # a test loads cluster/sweep.yaml with SkyPilot itself

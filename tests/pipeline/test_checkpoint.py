@@ -13,7 +13,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import dvc, make, stages_run, table_row, tiny_recipe
+import yaml
+from dvc import api as dvc_api
+from helpers import digests, dvc, make, set_params, stages_run, table_row, tiny_recipe
 
 from lab import sweep
 from lab.demo import tool_env
@@ -190,8 +192,6 @@ def test_a_shared_root_keeps_what_is_not_this_runs_checkpoint(tmp_path):
 
 
 def test_a_checkpoint_that_git_tracks_is_never_resumed_from(tmp_path, monkeypatch, capsys):
-    import subprocess
-
     monkeypatch.chdir(tmp_path)
     subprocess.run(["git", "init", "-q"], check=True)
     epoch = saved(Path("."))
@@ -204,8 +204,6 @@ def test_a_checkpoint_that_git_tracks_is_never_resumed_from(tmp_path, monkeypatc
 
 def locked_hashes(workspace) -> dict:
     """Every output's hash in dvc.lock but the ones holding wall times."""
-    import yaml
-
     stages = yaml.safe_load((workspace / "dvc.lock").read_text())["stages"]
     return {out["path"]: out.get("md5") for stage in stages.values()
             for out in stage.get("outs", [])
@@ -219,8 +217,6 @@ TRAINED = ["models/model.keras", "models/fingerprint.json", "metrics/plots/train
 def test_dvc_repro_killed_mid_training_resumes_and_ends_as_a_straight_run_on_other_threads(
     workspace, monkeypatch
 ):
-    from helpers import digests, set_params
-
     set_params(workspace, "train", epochs=3)  # train is stale: the next `dvc repro` runs it
     states = workspace / ".checkpoints/train"
     killed = subprocess.Popen(
@@ -262,8 +258,6 @@ def test_dvc_repro_killed_mid_training_resumes_and_ends_as_a_straight_run_on_oth
 
 def recorded_devices(workspace):
     """train.seed -> the CUDA_VISIBLE_DEVICES each finished experiment trained with."""
-    from dvc import api as dvc_api
-
     found = {}
     for row in dvc_api.exp_show(repo=str(workspace)):
         if row["typ"] == "baseline" or row.get("State") != "Success":
@@ -331,8 +325,6 @@ def test_a_two_gpu_sweep_stopped_and_started_again_resumes_both_runs_and_groups_
 def test_a_checkpoint_reached_through_a_committed_link_at_any_level_is_never_used(
     tmp_path, monkeypatch, capsys, link_at
 ):
-    import subprocess
-
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv(checkpoint.ENV, raising=False)
     subprocess.run(["git", "init", "-q"], check=True)

@@ -18,11 +18,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import fcntl
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +36,10 @@ from sentiment.io import PipelineError
 CPU_THREADS = 1
 LOGS = Path(".dvc/tmp/exps/celery")  # beside DVC's own worker logs
 LOCK = Path(".dvc/tmp/sweep.lock")  # one sweep at a time per repository
+# DVC's queue on disk (dvc-task's filesystem broker): a message per queued run in `in/`,
+# moved to `processed/` when a worker takes it; a result file per run that ended, named
+# by the task id in its message
+BROKER, RESULTS = LOGS / "broker", LOGS / "result"
 GPU_ID = re.compile(r"\d+|(GPU|MIG)-[0-9A-Za-z-]+")  # an index, or a GPU/MIG UUID
 NAME_FLAGS = ("-n", "--name")
 
@@ -180,11 +186,27 @@ def _interrupted(signum: int, frame) -> None:
     raise KeyboardInterrupt
 
 
-def wait(names: list[str], workers: list[subprocess.Popen]) -> dict[str, str]:
-    """Block until every worker has exited; each named experiment's final state."""
+def queue_done() -> bool:
+    """Nothing queued and every run a worker took has ended: what DVC's own worker checks
+    every 10 s before it exits, read here from the queue's files (no CPU to speak of).
+    Should DVC keep them otherwise, this stays False and the workers end on their own."""
     try:
-        for worker in workers:
-            worker.wait()
+        queued = list((BROKER / "in").glob("*.celery.msg"))
+        taken = {json.loads(message.read_bytes())["headers"]["id"]
+                 for message in (BROKER / "processed").glob("*.celery.msg")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    ended = {p.name.removeprefix("celery-task-meta-") for p in RESULTS.glob("celery-task-meta-*")}
+    return not queued and bool(taken) and taken <= ended
+
+
+def wait(names: list[str], workers: list[subprocess.Popen]) -> dict[str, str]:
+    """Block until the queue is done (or every worker has exited), then end the workers,
+    idle by then; each named experiment's final state."""
+    try:
+        while any(worker.poll() is None for worker in workers) and not queue_done():
+            time.sleep(0.5)
+        stop_workers(workers)
     except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the workers and their runs end too
         stop_workers(workers)
         raise

@@ -32,13 +32,10 @@ def make(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
     return run(cwd, "make", "-s", *args, f"VENV={sys.prefix}", "STAMP=", check=check)
 
 
-def stages_run(result: subprocess.CompletedProcess) -> list[str]:
-    """The stages `dvc repro` actually ran, from its output."""
-    return [
-        line.split("'")[1]
-        for line in result.stdout.splitlines()
-        if line.startswith("Running stage '")
-    ]
+def stages_run(output: subprocess.CompletedProcess | str) -> list[str]:
+    """The stages `dvc repro` actually ran, from its output (a run's, or its text)."""
+    text = output if isinstance(output, str) else output.stdout
+    return [line.split("'")[1] for line in text.splitlines() if line.startswith("Running stage '")]
 
 
 def published(reproduced: Path, root: Path) -> tuple[Path, Path]:

@@ -214,32 +214,39 @@ TRAINED = ["models/model.keras", "models/fingerprint.json", "metrics/plots/train
            "metrics/evaluate.json", "data/predictions/bilstm.csv"]
 
 
-def test_dvc_repro_killed_mid_training_resumes_and_ends_as_a_straight_run_on_other_threads(
-    workspace, monkeypatch
+def test_dvc_repro_killed_mid_training_reruns_only_what_train_feeds_and_ends_as_a_straight_run(
+    workspace, monkeypatch, tmp_path
 ):
     set_params(workspace, "train", epochs=3)  # train is stale: the next `dvc repro` runs it
     states = workspace / ".checkpoints/train"
-    killed = subprocess.Popen(
-        [sys.executable, "-m", "dvc", "repro"],
-        cwd=workspace, env=tool_env(), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 300
-    while not list(states.glob("*/epoch-*/state.json")) and killed.poll() is None and (
-        time.monotonic() < deadline
-    ):
-        time.sleep(0.01)
-    os.killpg(killed.pid, signal.SIGKILL)  # no clean-up of any kind, as a preempted machine
-    killed.wait()
+    said = tmp_path / "killed.out"
+    with said.open("w") as out:
+        killed = subprocess.Popen(
+            [sys.executable, "-m", "dvc", "repro"],
+            cwd=workspace, env={**tool_env(), "PYTHONUNBUFFERED": "1"},  # said before the kill
+            start_new_session=True, stdout=out, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 300
+        while not list(states.glob("*/epoch-*/state.json")) and killed.poll() is None and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.01)
+        os.killpg(killed.pid, signal.SIGKILL)  # no clean-up of any kind, as a preempted machine
+        killed.wait()
     (state,) = states.glob("*/epoch-*/state.json")
     done = json.loads(state.read_text())["epochs_done"]
     assert 1 <= done < 3
 
     resumed = dvc(workspace, "repro")
-    assert stages_run(resumed) == ["train", "evaluate"]
+    # a train param re-runs exactly train and what reads its model (after check_params)
+    ran = stages_run(said.read_text()) + stages_run(resumed)
+    assert ran == ["check_params", "train", "train", "evaluate"]
     assert f"resuming from the checkpoint after epoch {done} of 3" in resumed.stdout
     assert list(states.iterdir()) == []  # a finished run leaves no checkpoint behind
     assert "Data and pipelines are up to date" in dvc(workspace, "status").stdout
+    diff = json.loads(dvc(workspace, "metrics", "diff", "--json").stdout)
+    assert "loss" in diff["metrics/evaluate.json"] and "metrics/baseline.json" not in diff
+    assert "train.epochs" in dvc(workspace, "params", "diff").stdout
     after_resume, lock = digests(workspace, TRAINED), locked_hashes(workspace)
     threads = json.loads((workspace / "metrics/train.json").read_text())["threads"]
 

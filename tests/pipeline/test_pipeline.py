@@ -64,16 +64,6 @@ def test_a_stage_prints_its_result_without_tensorflow_start_up_noise(workspace):
     assert "I0000" not in result.stderr and "E0000" not in result.stderr, result.stderr
 
 
-def test_learning_rate_change_reruns_exactly_train_and_evaluate(workspace):
-    set_params(workspace, "train", learning_rate=0.003)
-    assert stages_run(dvc(workspace, "repro")) == ["check_params", "train", "evaluate"]
-    diff = json.loads(dvc(workspace, "metrics", "diff", "--json").stdout)
-    assert "accuracy" in diff["metrics/evaluate.json"]
-    assert "metrics/baseline.json" not in diff
-    params_diff = dvc(workspace, "params", "diff").stdout
-    assert "train.learning_rate" in params_diff and "0.003" in params_diff
-
-
 def test_max_vocab_change_reruns_encode_and_below_but_not_prepare(workspace):
     set_params(workspace, "encode", max_vocab=150)
     ran = stages_run(dvc(workspace, "repro"))

@@ -48,6 +48,9 @@ def test_a_failed_run_makes_the_sweep_exit_non_zero_naming_it_and_its_log(worksp
     assert "train.validation_split=0.999" in row and "**failed**" in row  # in the table
     logs = dvc(workspace, "queue", "logs", name).stdout
     assert "train.validation_split 0.999" in logs  # the stage's own one-line error
+    (worker,) = (workspace / ".dvc/tmp/exps/celery").glob("sweep-*.out")
+    said = worker.read_text()  # the sweep ended its worker as the run ended, not DVC's 10-s check
+    assert "Warm shutdown" in said and "shutting down due to empty queue" not in said
 
 
 @pytest.fixture

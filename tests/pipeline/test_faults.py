@@ -81,8 +81,10 @@ def test_a_failed_write_is_one_line_and_leaves_all_old_outputs(workspace, fault,
     assert litter(workspace) == []  # a failure (unlike a kill) cleans up after itself
 
 
-def test_after_kills_in_encode_and_train_repro_recovers_and_leaves_no_litter(workspace):
-    set_params(workspace, "encode", max_vocab=150)
+def test_after_kills_in_encode_and_train_repro_reruns_encode_and_below_and_leaves_no_litter(
+    workspace
+):
+    set_params(workspace, "encode", max_vocab=150)  # re-runs encode and all below, not prepare
     assert run_with_fault(workspace, "encode", KILL, 5).returncode == -9
     set_params(workspace, "train", learning_rate=0.002)
     trained = digests(workspace, TRAIN_OUTPUTS)
@@ -96,6 +98,7 @@ def test_after_kills_in_encode_and_train_repro_recovers_and_leaves_no_litter(wor
     below = pipeline.downstream(pipeline.outputs("encode", workspace / "dvc.yaml"),
                                 workspace / "dvc.yaml")
     assert ran[:2] == ["check_params", "encode"] and set(ran[2:]) == set(below)
+    assert "embed" in below and "prepare" not in ran
     assert litter(workspace) == []
     assert "up to date" in dvc(workspace, "status").stdout
 

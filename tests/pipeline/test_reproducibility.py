@@ -4,6 +4,7 @@ round-trip through a remote; experiments and reports."""
 import json
 import sys
 
+import yaml
 from helpers import DATA_OUTPUTS, digests, dvc, run, set_params, stages_run
 
 
@@ -15,25 +16,26 @@ def test_prepare_encode_embed_rewrite_identical_bytes(workspace):
     assert "up to date" in dvc(workspace, "status").stdout
 
 
-def test_going_back_to_a_setting_restores_embed_and_evaluate_from_the_run_cache(workspace):
+def test_going_back_to_a_setting_restores_embed_and_a_model_from_the_run_cache(workspace):
     outputs = [
         "data/embedding_matrix.npy",
         "metrics/embed.json",
-        "metrics/evaluate.json",
-        "metrics/plots/bilstm/roc.csv",
-        "data/predictions/bilstm.csv",
+        "metrics/baseline.json",
+        "metrics/plots/baseline/roc.csv",
+        "data/predictions/baseline.csv",
     ]
     before = digests(workspace, outputs)
+    C = yaml.safe_load((workspace / "params.yaml").read_text())["baseline"]["C"]
     set_params(workspace, "embed", seed=1)  # unused by loaded vectors: nothing below re-runs
-    set_params(workspace, "evaluate", batch_size=16)
-    assert stages_run(dvc(workspace, "repro")) == ["check_params", "embed", "evaluate"]
+    set_params(workspace, "baseline", C=C / 2)
+    assert stages_run(dvc(workspace, "repro")) == ["check_params", "embed", "baseline"]
     set_params(workspace, "embed", seed=0)
-    set_params(workspace, "evaluate", batch_size=256)
+    set_params(workspace, "baseline", C=C)
     back = dvc(workspace, "repro")
     # check_params' marker is `persist: true` (kept when a bad edit is refused), which DVC
     # never restores from the run-cache: it re-runs, in about a second; nothing else does
     assert stages_run(back) == ["check_params"]
-    for name in ("embed", "evaluate"):
+    for name in ("embed", "baseline"):
         assert f"Stage '{name}' is cached - skipping run, checking out outputs" in back.stdout
     assert digests(workspace, outputs) == before
 

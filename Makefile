@@ -68,8 +68,8 @@ cpu: ## the README's CPU preset: 3 seeds x both splits as experiments, then the 
 
 # One pytest-xdist worker per core (and one TensorFlow op thread per process: conftest.py):
 # on 2 cores a third worker only adds contention (in-tree, 2026-12-06: 475 s against 432 s).
-# Tests go to whichever worker is free, in testpaths' order (--no-loadscope-reorder), but a
-# module marked with an xdist_group (the review modules, whose module-scoped origin is
+# Tests go to whichever worker is free, in tests/conftest.py's order (--no-loadscope-reorder),
+# but a module marked with an xdist_group (the review modules, whose module-scoped origin is
 # costly) stays on one worker (--dist loadgroup): pytest 9.2 silently broke that
 # (pytest-xdist#1386), so the lock pins 9.1 and tests/conftest.py refuses a split group.
 TEST_JOBS ?= $(shell nproc)

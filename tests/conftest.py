@@ -30,12 +30,30 @@ ROOT = Path(__file__).resolve().parent.parent
 TEST_PARAMS = (ROOT / "params.yaml").read_text(encoding="utf-8")
 
 
+# The order `make test`'s two workers take the tests in (xdist keeps it: it runs with
+# --no-loadscope-reorder). The first review group starts at once: its origin builds the
+# shared reproduced workspace while the other worker runs the unit tests, which need none.
+# Then the longest: the other team rehearsals (a review group takes one worker for two
+# minutes) and those with queue workers and sweeps, so that both workers end on short tests
+# together. The rest follow in collection order (a new module needs no entry here).
+RUN_FIRST = ("tests/team/test_review.py", "tests/unit/", "tests/team/",
+             "tests/pipeline/test_checkpoint.py", "tests/pipeline/test_sweep.py")
+
+
+def run_first_rank(item: pytest.Item) -> int:
+    path = item.nodeid.split("::")[0]
+    return next((rank for rank, start in enumerate(RUN_FIRST) if path.startswith(start)),
+                len(RUN_FIRST))
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
-    """Refuse to run when `--dist loadgroup` would not keep an `xdist_group` on one worker.
+    """Order the tests as RUN_FIRST says (a stable sort: collection order within each);
+    refuse to run when `--dist loadgroup` would not keep an `xdist_group` on one worker.
     pytest-xdist marks a group by a suffix in the node ids; a pytest release that ignores it
     (9.2: pytest-dev/pytest-xdist#1386) spreads a review module over every worker, which
     then rebuilds its module-scoped origin each time it comes back to it (minutes of CPU)."""
+    items.sort(key=run_first_rank)
     if not config.getoption("loadgroup", default=False):  # set on xdist's workers only
         return
     lost = [item.nodeid for item in items

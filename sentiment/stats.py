@@ -6,9 +6,9 @@ on the same reviews is paired (same resamples, McNemar's exact test on the disag
 
 Resampling is done through (resamples, n) matrices of draw counts, a block of resamples at
 a time (CHUNK_CELLS bounds a block, so memory does not grow with the number of resamples):
-each statistic is a matrix product or a cumulative sum, never a Python loop over
-resamples. The rows are put in a canonical order (by their values) first, so an interval
-does not depend on the order of the reviews in a file.
+each statistic is a matrix product, a sum over some columns or a cumulative sum, never a
+Python loop over resamples. The rows are put in a canonical order (by their values)
+first, so an interval does not depend on the order of the reviews in a file.
 """
 
 from __future__ import annotations
@@ -112,7 +112,7 @@ def _roc_auc(counts: np.ndarray, labels: np.ndarray, scores: np.ndarray) -> np.n
     negatives = negatives[np.argsort(scores[negatives], kind="stable")]
     positives = np.flatnonzero(labels == 1)
     negative_scores = scores[negatives]
-    running = np.zeros((len(counts), len(negatives) + 1), dtype=np.int64)
+    running = np.zeros((len(counts), len(negatives) + 1), dtype=np.int32)  # at most n
     np.cumsum(counts[:, negatives], axis=1, out=running[:, 1:])
     below = np.searchsorted(negative_scores, scores[positives], side="left")
     not_above = np.searchsorted(negative_scores, scores[positives], side="right")
@@ -193,16 +193,22 @@ def _paired(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> d
     labels, base_pos, head_pos = labels[order], base_pos[order], head_pos[order]
     base_right, head_right = _right(labels, base_pos), _right(labels, head_pos)
     change = head_right.astype(np.float64) - base_right
-    base_only = int(np.sum(base_right & ~head_right))
-    head_only = int(np.sum(head_right & ~base_right))
+    gained = np.flatnonzero(head_right & ~base_right)
+    lost = np.flatnonzero(base_right & ~head_right)
+
+    def resampled_change(counts: np.ndarray) -> np.ndarray:
+        """Only the reviews the two sides disagree on move the change: their draws alone."""
+        net = counts[:, gained].sum(1, dtype=np.int64) - counts[:, lost].sum(1, dtype=np.int64)
+        return net / len(labels)
+
     result = {
         "base_accuracy": float(base_right.mean()),
         "head_accuracy": float(head_right.mean()),
         "change": float(change.mean()),
-        "change_ci": interval(bootstrap(len(labels), lambda c: c @ change / len(labels))),
-        "base_only": base_only,
-        "head_only": head_only,
-        "p_value": mcnemar_p(base_only, head_only),
+        "change_ci": interval(bootstrap(len(labels), resampled_change)),
+        "base_only": len(lost),
+        "head_only": len(gained),
+        "p_value": mcnemar_p(len(lost), len(gained)),
     }
     result["verdict"] = verdict(result["change_ci"], result["p_value"])
     return result

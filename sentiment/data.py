@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sentiment import text
 from sentiment.io import PipelineError
+
+if TYPE_CHECKING:  # imported where used: check_params (the first stage of every `dvc repro`)
+    import pandas as pd  # imports this module, never needs pandas
 
 LABEL_NAMES = ("neg", "pos")
 LAYOUT = "the stanfordnlp/imdb layout (plain_text/train-*.parquet, plain_text/test-*.parquet)"
@@ -144,7 +147,7 @@ def check_enough_training(train: pd.DataFrame) -> None:
             )
 
 
-Split = tuple[dict[str, pd.DataFrame], dict[str, int]]  # frames by name, reviews dropped by reason
+Split = "tuple[dict[str, pd.DataFrame], dict[str, int]]"  # frames by name, dropped by reason
 
 
 def drop_duplicates(dataset, seen: set[str] | None = None):
@@ -252,6 +255,8 @@ def load_unlabelled(path: Path, max_samples: int | None, seed: int) -> pd.DataFr
 
 
 def no_reviews() -> pd.DataFrame:
+    import pandas as pd
+
     return pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype="int64")})
 
 
@@ -274,6 +279,8 @@ def describe(splits: dict[str, pd.DataFrame], dropped: dict[str, int]) -> dict:
 
 def read_split(path: str | Path) -> pd.DataFrame:
     """A split written by `prepare`, checked before encoding or baselines use it."""
+    import pandas as pd
+
     try:
         frame = pd.read_parquet(path)
     except FileNotFoundError:

@@ -7,13 +7,16 @@ import csv
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sentiment import stats
 from sentiment.data import LABEL_NAMES
 from sentiment.io import PipelineError, atomic_path, outputs, write_json
+
+if TYPE_CHECKING:  # imported where used: check_params imports this module, never needs it
+    import pandas as pd
 
 MAX_CURVE_POINTS = 500  # keeps ROC/PR plot files small enough for Git and PR diffs
 
@@ -117,6 +120,8 @@ def write_predictions(path: str | Path, ids: list[str], labels: np.ndarray, prob
 def read_predictions(source, name: str = "predictions file") -> pd.DataFrame:
     """Predictions written by `write_predictions`, from a path or an open text file, checked
     against their contract: unique ids, labels 0/1, probabilities finite and in [0, 1]."""
+    import pandas as pd
+
     try:
         frame = pd.read_csv(source, dtype={"id": str, "label": "float64", "prob_pos": "float64"})
     except (ValueError, pd.errors.ParserError) as error:

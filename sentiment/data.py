@@ -5,15 +5,15 @@ from __future__ import annotations
 import math
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 import numpy as np
 
 from sentiment import text
 from sentiment.io import PipelineError
 
-if TYPE_CHECKING:  # imported where used: check_params (the first stage of every `dvc repro`)
-    import pandas as pd  # imports this module, never needs pandas
+if TYPE_CHECKING:  # imported where used: check_params, first in every `dvc repro`, imports
+    import pandas as pd  # this module and never needs pandas
 
 LABEL_NAMES = ("neg", "pos")
 LAYOUT = "the stanfordnlp/imdb layout (plain_text/train-*.parquet, plain_text/test-*.parquet)"
@@ -147,7 +147,7 @@ def check_enough_training(train: pd.DataFrame) -> None:
             )
 
 
-Split = "tuple[dict[str, pd.DataFrame], dict[str, int]]"  # frames by name, dropped by reason
+Split: TypeAlias = "tuple[dict[str, pd.DataFrame], dict[str, int]]"  # frames, drops by reason
 
 
 def drop_duplicates(dataset, seen: set[str] | None = None):

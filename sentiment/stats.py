@@ -192,7 +192,6 @@ def _paired(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> d
     order = canonical_order(labels, base_pos, head_pos)
     labels, base_pos, head_pos = labels[order], base_pos[order], head_pos[order]
     base_right, head_right = _right(labels, base_pos), _right(labels, head_pos)
-    change = head_right.astype(np.float64) - base_right
     gained = np.flatnonzero(head_right & ~base_right)
     lost = np.flatnonzero(base_right & ~head_right)
 
@@ -204,7 +203,7 @@ def _paired(labels: np.ndarray, base_pos: np.ndarray, head_pos: np.ndarray) -> d
     result = {
         "base_accuracy": float(base_right.mean()),
         "head_accuracy": float(head_right.mean()),
-        "change": float(change.mean()),
+        "change": (len(gained) - len(lost)) / len(labels),
         "change_ci": interval(bootstrap(len(labels), resampled_change)),
         "base_only": len(lost),
         "head_only": len(gained),
